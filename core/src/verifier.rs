@@ -1,0 +1,194 @@
+//! The verifier: from a bearer token to a [`VerifiedToken`], failing fast.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::Algorithm;
+use crate::audit;
+use crate::bearer::extract_bearer;
+use crate::claim_rule::ClaimRule;
+use crate::config::{Clock, ConfigError, VerifierConfig};
+use crate::error::{AuthError, ErrorKind};
+use crate::header::Header;
+use crate::json::parse_object;
+use crate::key_source::KeySource;
+use crate::scope_set::ScopeSource;
+use crate::token::VerifiedToken;
+use crate::validation::ClaimsPolicy;
+
+/// Verifies bearer access tokens. Build it once; clones share everything.
+///
+/// Checks, in order, stopping at the first failure: size cap, compact JWS shape, header
+/// (`alg` allow-list, no `crit`), key (by `kid`, or the single compatible key), signature,
+/// then claims (`typ`, `cnf`, claim types, `iss`, `aud`, `exp`, `nbf`, `iat`, max age,
+/// custom rules). Every decision emits an audit event (see [`audit`](crate::audit)).
+///
+/// ```
+/// use scopegate_core::{test_util::TestIssuer, ErrorKind, Requirement};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let issuer = TestIssuer::new();
+/// let verifier = issuer.verifier()?;
+///
+/// let token = issuer.token().scope("read:orders").sign();
+/// let verified = verifier.verify(&token).await?;
+/// Requirement::all(["read:orders"])?.check(&verified)?;
+///
+/// let expired = issuer.token().expired().sign();
+/// assert_eq!(verifier.verify(&expired).await.unwrap_err().kind(), ErrorKind::Expired);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    algorithms: Vec<Algorithm>,
+    max_token_size: usize,
+    keys: KeySource,
+    policy: ClaimsPolicy,
+    scope_source: ScopeSource,
+    rules: Vec<ClaimRule>,
+    allow_query_token: bool,
+    clock: Clock,
+}
+
+impl Verifier {
+    /// Builds a verifier, checking the configuration.
+    pub fn new(config: VerifierConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let VerifierConfig {
+            issuer,
+            audiences,
+            algorithms,
+            leeway,
+            max_token_size,
+            max_age,
+            keys,
+            scope_source,
+            profile,
+            rules,
+            allow_query_token,
+            clock,
+        } = config;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                algorithms,
+                max_token_size,
+                keys: keys.ok_or(ConfigError::NoKeys)?,
+                policy: ClaimsPolicy {
+                    issuer,
+                    audiences,
+                    leeway: leeway.as_secs(),
+                    max_age: max_age.map(|age| age.as_secs()),
+                    profile,
+                },
+                scope_source,
+                rules,
+                allow_query_token,
+                clock,
+            }),
+        })
+    }
+
+    /// Reads the bearer token from a request's `Authorization` header values (and the
+    /// query string, if enabled) and verifies it. See
+    /// [`extract_bearer`](crate::bearer::extract_bearer) for the credential rules.
+    pub async fn authenticate<'a, I>(
+        &self,
+        authorization: I,
+        query: Option<&'a str>,
+    ) -> Result<VerifiedToken, AuthError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        match extract_bearer(authorization, query, self.inner.allow_query_token) {
+            Ok(token) => self.verify(&token).await,
+            Err(error) => {
+                audit::token_rejected(error.kind());
+                Err(error)
+            }
+        }
+    }
+
+    /// [`authenticate`](Self::authenticate) for an `http` request's parts.
+    pub async fn authenticate_request(
+        &self,
+        headers: &http::HeaderMap,
+        uri: &http::Uri,
+    ) -> Result<VerifiedToken, AuthError> {
+        let values = headers
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .map(http::HeaderValue::as_bytes);
+        self.authenticate(values, uri.query()).await
+    }
+
+    /// Verifies one token.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let result = self.check(token).await;
+        match &result {
+            Ok(verified) => audit::token_accepted(verified),
+            Err(error) => audit::token_rejected(error.kind()),
+        }
+        result
+    }
+
+    async fn check(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_size {
+            return Err(ErrorKind::TokenTooLarge.into());
+        }
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(ErrorKind::MalformedToken)?;
+        let (header_b64, payload_b64) = signing_input
+            .split_once('.')
+            .ok_or(ErrorKind::MalformedToken)?;
+        if header_b64.is_empty()
+            || payload_b64.is_empty()
+            || signature.is_empty()
+            || payload_b64.contains('.')
+        {
+            return Err(ErrorKind::MalformedToken.into());
+        }
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| ErrorKind::MalformedToken)?;
+        let header = Header::parse(&header_json, &inner.algorithms)?;
+
+        let keys = inner.keys.keys_for(header.kid.as_deref()).await?;
+        let key = keys.select(header.kid.as_deref(), header.alg)?;
+        if !key.verify(header.alg, signing_input.as_bytes(), signature) {
+            return Err(ErrorKind::InvalidSignature.into());
+        }
+
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| ErrorKind::MalformedToken)?;
+        let claims = parse_object(&payload).ok_or(ErrorKind::MalformedToken)?;
+        let expires_at =
+            inner
+                .policy
+                .validate(header.typ.as_deref(), &claims, inner.clock.now())?;
+        if !inner.rules.iter().all(|rule| rule.is_satisfied_by(&claims)) {
+            return Err(ErrorKind::ClaimRuleFailed.into());
+        }
+        let scopes = inner.scope_source.read(&claims);
+        Ok(VerifiedToken::new(claims, scopes, expires_at, header.alg))
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.inner.policy.issuer)
+            .field("audiences", &self.inner.policy.audiences)
+            .field("algorithms", &self.inner.algorithms)
+            .finish_non_exhaustive()
+    }
+}
