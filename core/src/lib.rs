@@ -34,7 +34,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Feature `test-util` adds [`test_util::TestIssuer`] for testing your own API.
+//! Feature `test-util` adds `test_util::TestIssuer`, which signs real tokens for testing
+//! your own API.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod algorithm;

@@ -104,7 +104,7 @@ impl Requirement {
 
     /// Checks a verified token against this requirement, emitting the audit event.
     ///
-    /// Fails with [`ErrorKind::InsufficientScope`] (403, with this requirement in the
+    /// Fails with [`ErrorKind::InsufficientScope`](crate::ErrorKind::InsufficientScope) (403, with this requirement in the
     /// challenge's `scope` attribute).
     pub fn check(&self, token: &VerifiedToken) -> Result<(), AuthError> {
         let allowed = self.is_satisfied_by(token.scopes());

@@ -60,6 +60,24 @@ struct Inner {
 }
 
 impl Verifier {
+    /// The Auth0 preset: issuer `https://<domain>/`, RS256, the default profile.
+    /// Same as [`VerifierConfig::auth0`]; finish with `.keys(..)` and `.build()`.
+    ///
+    /// ```
+    /// use scopegate_core::{test_util::TestIssuer, Verifier};
+    ///
+    /// # let tenant = TestIssuer::new().with_issuer("https://tenant.eu.auth0.com/");
+    /// # let jwks = tenant.key_set();
+    /// let verifier = Verifier::auth0("tenant.eu.auth0.com", "https://api.example/")
+    ///     .keys(jwks)
+    ///     .build()?;
+    /// # let _ = verifier;
+    /// # Ok::<(), scopegate_core::ConfigError>(())
+    /// ```
+    pub fn auth0(domain_or_issuer_url: &str, audience: impl Into<String>) -> VerifierConfig {
+        VerifierConfig::auth0(domain_or_issuer_url, audience)
+    }
+
     /// Builds a verifier, checking the configuration.
     pub fn new(config: VerifierConfig) -> Result<Self, ConfigError> {
         config.validate()?;
@@ -160,6 +178,10 @@ impl Verifier {
             .decode(header_b64)
             .map_err(|_| ErrorKind::MalformedToken)?;
         let header = Header::parse(&header_json, &inner.algorithms)?;
+        // Decoded now so a malformed segment is reported as such; parsed only once signed.
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| ErrorKind::MalformedToken)?;
 
         let keys = inner.keys.keys_for(header.kid.as_deref()).await?;
         let key = keys.select(header.kid.as_deref(), header.alg)?;
@@ -167,9 +189,6 @@ impl Verifier {
             return Err(ErrorKind::InvalidSignature.into());
         }
 
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| ErrorKind::MalformedToken)?;
         let claims = parse_object(&payload).ok_or(ErrorKind::MalformedToken)?;
         let expires_at =
             inner
