@@ -20,11 +20,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("no Authorization header", None),
         ("Basic credentials", Some("Basic dXNlcjpwYXNz".to_owned())),
         ("Bearer with two words", Some("Bearer abc def".to_owned())),
-        ("expired token", Some(bearer(&issuer.token().scope("write:products").expired().sign()))),
-        ("token for another API", Some(bearer(&issuer.token().audience("https://other.example/").sign()))),
-        ("token signed by another key", Some(bearer(&other.token().scope("write:products").sign()))),
-        ("valid token, read:products only", Some(bearer(&issuer.token().scope("read:products").sign()))),
-        ("valid token with write:products", Some(bearer(&issuer.token().scope("write:products").sign()))),
+        (
+            "expired token",
+            Some(bearer(
+                &issuer.token().scope("write:products").expired().sign(),
+            )),
+        ),
+        (
+            "token for another API",
+            Some(bearer(
+                &issuer.token().audience("https://other.example/").sign(),
+            )),
+        ),
+        (
+            "token signed by another key",
+            Some(bearer(&other.token().scope("write:products").sign())),
+        ),
+        (
+            "valid token, read:products only",
+            Some(bearer(&issuer.token().scope("read:products").sign())),
+        ),
+        (
+            "valid token with write:products",
+            Some(bearer(&issuer.token().scope("write:products").sign())),
+        ),
     ];
 
     println!("route needs: {write_products}\n");
