@@ -24,9 +24,15 @@ pub enum ConfigError {
     /// The algorithm allow-list is empty.
     #[error("at least one algorithm must be allowed")]
     NoAlgorithms,
-    /// No key source was configured.
-    #[error("no key source configured")]
-    NoKeys,
+    /// A key URL that does not parse, or is not `http(s)`.
+    #[error("the key URL is not a valid http(s) URL")]
+    InvalidUrl,
+    /// A key URL over plain HTTP to a host that is not loopback.
+    #[error("keys must be fetched over HTTPS (plain HTTP is allowed only to loopback hosts)")]
+    InsecureUrl,
+    /// The HTTP client could not be created.
+    #[error("the HTTP client for fetching keys could not be created")]
+    HttpClient,
     /// An HS* algorithm is allowed but no HMAC secret is configured.
     #[error(
         "HS256/HS384/HS512 may only be allowed together with an explicitly configured HMAC secret"
@@ -81,6 +87,7 @@ pub struct VerifierConfig {
     pub(crate) profile: Profile,
     pub(crate) rules: Vec<ClaimRule>,
     pub(crate) allow_query_token: bool,
+    pub(crate) unavailable_as_invalid_token: bool,
     pub(crate) clock: Clock,
 }
 
@@ -104,6 +111,7 @@ impl VerifierConfig {
             profile: Profile::default(),
             rules: Vec::new(),
             allow_query_token: false,
+            unavailable_as_invalid_token: false,
             clock: Clock::default(),
         }
     }
@@ -158,7 +166,8 @@ impl VerifierConfig {
         self
     }
 
-    /// Where verification keys come from.
+    /// Where verification keys come from. Default: discovery from the issuer
+    /// ([`RemoteKeys::discovery`](crate::RemoteKeys::discovery) with default settings).
     pub fn keys(mut self, keys: impl Into<KeySource>) -> Self {
         self.keys = Some(keys.into());
         self
@@ -189,6 +198,13 @@ impl VerifierConfig {
         self
     }
 
+    /// When keys cannot be obtained and none are cached, answer 401 `invalid_token`
+    /// (as Auth0's Node and Go middlewares do) instead of the default 503 with `Retry-After`.
+    pub fn keys_unavailable_as_invalid_token(mut self, enabled: bool) -> Self {
+        self.unavailable_as_invalid_token = enabled;
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests of time-dependent rules.
     pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Clock(Some(Arc::new(now)));
@@ -210,10 +226,11 @@ impl VerifierConfig {
         if self.algorithms.is_empty() {
             return Err(ConfigError::NoAlgorithms);
         }
-        let keys = self.keys.as_ref().ok_or(ConfigError::NoKeys)?;
         if self.algorithms.iter().any(|alg| alg.is_hmac()) {
-            let has_secret = keys
-                .static_keys()
+            let has_secret = self
+                .keys
+                .as_ref()
+                .and_then(KeySource::static_keys)
                 .is_some_and(|keys| keys.iter().any(|key| key.is_hmac()));
             if !has_secret {
                 return Err(ConfigError::HmacWithoutSecret);
@@ -250,6 +267,10 @@ impl fmt::Debug for VerifierConfig {
             .field("profile", &self.profile)
             .field("rules", &self.rules)
             .field("allow_query_token", &self.allow_query_token)
+            .field(
+                "unavailable_as_invalid_token",
+                &self.unavailable_as_invalid_token,
+            )
             .finish_non_exhaustive()
     }
 }

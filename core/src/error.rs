@@ -165,6 +165,8 @@ pub struct AuthError {
     kind: ErrorKind,
     required: Option<Requirement>,
     retry_after_secs: Option<u64>,
+    /// Keys unavailable, answered as 401 `invalid_token` by configuration.
+    unavailable_as_invalid_token: bool,
 }
 
 impl AuthError {
@@ -174,6 +176,7 @@ impl AuthError {
             kind,
             required: None,
             retry_after_secs: None,
+            unavailable_as_invalid_token: false,
         }
     }
 
@@ -183,6 +186,7 @@ impl AuthError {
             kind: ErrorKind::InsufficientScope,
             required: Some(required),
             retry_after_secs: None,
+            unavailable_as_invalid_token: false,
         }
     }
 
@@ -192,7 +196,17 @@ impl AuthError {
             kind: ErrorKind::KeysUnavailable,
             required: None,
             retry_after_secs: Some(retry_after_secs),
+            unavailable_as_invalid_token: false,
         }
+    }
+
+    /// Answers [`ErrorKind::KeysUnavailable`] as 401 `invalid_token` (no `Retry-After`).
+    pub(crate) fn unavailable_as_invalid_token(mut self) -> Self {
+        if self.kind == ErrorKind::KeysUnavailable {
+            self.unavailable_as_invalid_token = true;
+            self.retry_after_secs = None;
+        }
+        self
     }
 
     /// What went wrong.
@@ -202,11 +216,17 @@ impl AuthError {
 
     /// The HTTP status of the response.
     pub fn status(&self) -> StatusCode {
+        if self.unavailable_as_invalid_token {
+            return StatusCode::UNAUTHORIZED;
+        }
         self.kind.status()
     }
 
     /// The RFC 6750 `error` code, if any.
     pub fn error_code(&self) -> Option<&'static str> {
+        if self.unavailable_as_invalid_token {
+            return Some("invalid_token");
+        }
         self.kind.error_code()
     }
 
@@ -230,7 +250,7 @@ impl AuthError {
     ///
     /// `realm` is written as a quoted-string, with `"` and `\` escaped.
     pub fn challenge(&self, realm: &str) -> Option<String> {
-        if self.kind == ErrorKind::KeysUnavailable {
+        if self.kind == ErrorKind::KeysUnavailable && !self.unavailable_as_invalid_token {
             return None;
         }
         let mut value = String::with_capacity(96);

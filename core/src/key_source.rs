@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use crate::error::AuthError;
 use crate::keys::{KeySet, VerificationKey};
+use crate::remote::{KeyCache, KeyCacheStatus};
 
 /// Where a [`Verifier`](crate::Verifier) gets its verification keys.
 ///
 /// A static source holds keys given in configuration (a JWKS document, PEM public keys,
-/// an HMAC secret). Lookups hand out a shared snapshot of the set, so a key source that
-/// refreshes its keys can replace the snapshot without the verifier noticing.
+/// an HMAC secret); a remote source ([`RemoteKeys`](crate::RemoteKeys)) fetches and caches
+/// the issuer's JWKS. Lookups hand out a shared snapshot of the set either way.
 ///
 /// ```
 /// use scopegate_core::{KeySource, VerificationKey};
@@ -26,6 +27,7 @@ pub struct KeySource {
 #[derive(Debug, Clone)]
 enum Inner {
     Static(Arc<KeySet>),
+    Remote(Arc<KeyCache>),
 }
 
 impl KeySource {
@@ -36,10 +38,33 @@ impl KeySource {
         }
     }
 
+    pub(crate) fn remote(cache: Arc<KeyCache>) -> Self {
+        Self {
+            inner: Inner::Remote(cache),
+        }
+    }
+
     /// The keys to look `kid` up in.
-    pub(crate) async fn keys_for(&self, _kid: Option<&str>) -> Result<Arc<KeySet>, AuthError> {
+    pub(crate) async fn keys_for(&self, kid: Option<&str>) -> Result<Arc<KeySet>, AuthError> {
         match &self.inner {
             Inner::Static(keys) => Ok(Arc::clone(keys)),
+            Inner::Remote(cache) => cache.keys_for(kid).await,
+        }
+    }
+
+    /// Fetches remote keys now (a no-op for static keys).
+    pub(crate) async fn refresh(&self) -> Result<(), AuthError> {
+        match &self.inner {
+            Inner::Static(_) => Ok(()),
+            Inner::Remote(cache) => cache.refresh_now().await,
+        }
+    }
+
+    /// The state of a remote cache; `None` for static keys.
+    pub(crate) fn status(&self) -> Option<KeyCacheStatus> {
+        match &self.inner {
+            Inner::Static(_) => None,
+            Inner::Remote(cache) => Some(cache.status()),
         }
     }
 
@@ -47,6 +72,7 @@ impl KeySource {
     pub(crate) fn static_keys(&self) -> Option<&KeySet> {
         match &self.inner {
             Inner::Static(keys) => Some(keys),
+            Inner::Remote(_) => None,
         }
     }
 }

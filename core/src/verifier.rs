@@ -15,6 +15,7 @@ use crate::error::{AuthError, ErrorKind};
 use crate::header::Header;
 use crate::json::parse_object;
 use crate::key_source::KeySource;
+use crate::remote::{KeyCacheStatus, RemoteKeys};
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
 use crate::validation::ClaimsPolicy;
@@ -56,21 +57,19 @@ struct Inner {
     scope_source: ScopeSource,
     rules: Vec<ClaimRule>,
     allow_query_token: bool,
+    unavailable_as_invalid_token: bool,
     clock: Clock,
 }
 
 impl Verifier {
-    /// The Auth0 preset: issuer `https://<domain>/`, RS256, the default profile.
-    /// Same as [`VerifierConfig::auth0`]; finish with `.keys(..)` and `.build()`.
+    /// The Auth0 preset: issuer `https://<domain>/`, RS256, the default profile, keys
+    /// from the tenant (discovery, falling back to `/.well-known/jwks.json`). Same as
+    /// [`VerifierConfig::auth0`]; adjust anything, then `.build()`.
     ///
     /// ```
-    /// use scopegate_core::{test_util::TestIssuer, Verifier};
+    /// use scopegate_core::Verifier;
     ///
-    /// # let tenant = TestIssuer::new().with_issuer("https://tenant.eu.auth0.com/");
-    /// # let jwks = tenant.key_set();
-    /// let verifier = Verifier::auth0("tenant.eu.auth0.com", "https://api.example/")
-    ///     .keys(jwks)
-    ///     .build()?;
+    /// let verifier = Verifier::auth0("tenant.eu.auth0.com", "https://api.example/").build()?;
     /// # let _ = verifier;
     /// # Ok::<(), scopegate_core::ConfigError>(())
     /// ```
@@ -93,13 +92,18 @@ impl Verifier {
             profile,
             rules,
             allow_query_token,
+            unavailable_as_invalid_token,
             clock,
         } = config;
+        let keys = match keys {
+            Some(keys) => keys,
+            None => RemoteKeys::discovery(issuer.clone()).build()?,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 algorithms,
                 max_token_size,
-                keys: keys.ok_or(ConfigError::NoKeys)?,
+                keys,
                 policy: ClaimsPolicy {
                     issuer,
                     audiences,
@@ -110,6 +114,7 @@ impl Verifier {
                 scope_source,
                 rules,
                 allow_query_token,
+                unavailable_as_invalid_token,
                 clock,
             }),
         })
@@ -150,12 +155,27 @@ impl Verifier {
 
     /// Verifies one token.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
-        let result = self.check(token).await;
+        let mut result = self.check(token).await;
+        if self.inner.unavailable_as_invalid_token {
+            result = result.map_err(AuthError::unavailable_as_invalid_token);
+        }
         match &result {
             Ok(verified) => audit::token_accepted(verified),
             Err(error) => audit::token_rejected(error.kind()),
         }
         result
+    }
+
+    /// Fetches the issuer's keys now, e.g. at startup to fail fast on a wrong issuer.
+    /// Fails with [`ErrorKind::KeysUnavailable`] if no keys can be obtained; a no-op for
+    /// static keys.
+    pub async fn refresh_keys(&self) -> Result<(), AuthError> {
+        self.inner.keys.refresh().await
+    }
+
+    /// The state of the remote key cache, for health endpoints; `None` for static keys.
+    pub fn key_status(&self) -> Option<KeyCacheStatus> {
+        self.inner.keys.status()
     }
 
     async fn check(&self, token: &str) -> Result<VerifiedToken, AuthError> {
