@@ -6,32 +6,12 @@ mod support;
 
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{RemoteKeys, VerifierConfig};
-use support::{Idp, Metadata, Mode};
+use support::{CapturedLog, Idp, Metadata, Mode};
 
 #[tokio::test]
 async fn status_reports_the_cache_and_events_report_fetches() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("lock").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = CapturedLog::default();
+    let _guard = captured.install(tracing::Level::DEBUG);
 
     let placeholder = TestIssuer::new();
     let idp = Idp::start(placeholder.jwks(), Metadata::None).await;
@@ -62,7 +42,10 @@ async fn status_reports_the_cache_and_events_report_fetches() {
         (1, Some("HTTP status 502"))
     );
 
-    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let log = captured.take_lines().join(
+        "
+",
+    );
     assert!(log.contains("fetching keys"), "{log}");
     let fetched = log
         .lines()

@@ -405,18 +405,7 @@ async fn concurrent_unknown_kids_cause_exactly_one_fetch() {
         .with_issuer(issuer.issuer())
         .with_kid("unknown-kid");
     let token = stranger.token().sign();
-    let results = join_all((0..200).map(|_| {
-        let verifier = verifier.clone();
-        let token = token.clone();
-        async move {
-            verifier
-                .verify(&token)
-                .await
-                .map(drop)
-                .map_err(|e| e.kind())
-        }
-    }))
-    .await;
+    let results = verify_concurrently(&verifier, &token, 200).await;
     assert!(results.iter().all(|r| *r == Err(ErrorKind::UnknownKey)));
     assert_eq!(
         idp.jwks_hits(),
@@ -430,18 +419,7 @@ async fn concurrent_cold_start_causes_exactly_one_fetch() {
     let (issuer, idp) = setup(Metadata::None).await;
     let verifier = verifier_with(&issuer, RemoteKeys::discovery(issuer.issuer()));
     let token = issuer.token().sign();
-    let results = join_all((0..200).map(|_| {
-        let verifier = verifier.clone();
-        let token = token.clone();
-        async move {
-            verifier
-                .verify(&token)
-                .await
-                .map(drop)
-                .map_err(|e| e.kind())
-        }
-    }))
-    .await;
+    let results = verify_concurrently(&verifier, &token, 200).await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(idp.jwks_hits(), 1);
 }
@@ -540,6 +518,15 @@ async fn cached_keys_serve_while_a_fetch_is_in_flight() {
     assert_eq!(kind(&verifier, &issuer.token().sign()).await, Ok(()));
     assert!(!slow.is_finished(), "the refetch is still in flight");
     assert_eq!(slow.await.expect("task"), Err(ErrorKind::UnknownKey));
+}
+
+/// Verifies `token` `count` times concurrently.
+async fn verify_concurrently(
+    verifier: &Verifier,
+    token: &str,
+    count: usize,
+) -> Vec<Result<(), ErrorKind>> {
+    join_all((0..count).map(|_| kind(verifier, token))).await
 }
 
 /// Waits (bounded) for a background refresh to land.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -207,5 +208,43 @@ impl ManualClock {
     pub(crate) fn reader(&self) -> impl Fn() -> Duration + Send + Sync + 'static {
         let ms = Arc::clone(&self.0);
         move || Duration::from_millis(ms.load(Ordering::SeqCst))
+    }
+}
+
+/// Captures everything a `tracing` fmt subscriber writes, for asserting on events.
+#[derive(Clone, Default)]
+pub(crate) struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// Installs a fmt subscriber writing here, for the current thread, until the guard drops.
+    pub(crate) fn install(&self, level: tracing::Level) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// Takes the lines written so far.
+    pub(crate) fn take_lines(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));
+        String::from_utf8(bytes)
+            .expect("utf8")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
