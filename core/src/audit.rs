@@ -15,6 +15,10 @@ pub(crate) fn token_rejected(kind: ErrorKind) {
     tracing::info!(target: TARGET, decision = "deny", reason = kind.as_str(), "access token rejected");
 }
 
+pub(crate) fn anonymous() {
+    tracing::info!(target: TARGET, decision = "allow", reason = "anonymous", "request without credentials passed as anonymous");
+}
+
 pub(crate) fn token_accepted(token: &VerifiedToken) {
     tracing::info!(
         target: TARGET,

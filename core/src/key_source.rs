@@ -52,6 +52,14 @@ impl KeySource {
         }
     }
 
+    /// The keys for `kid` if no fetch has to be awaited; `None` otherwise.
+    pub(crate) fn keys_now(&self, kid: Option<&str>) -> Option<Result<Arc<KeySet>, AuthError>> {
+        match &self.inner {
+            Inner::Static(keys) => Some(Ok(Arc::clone(keys))),
+            Inner::Remote(cache) => cache.keys_now(kid),
+        }
+    }
+
     /// Fetches remote keys now (a no-op for static keys).
     pub(crate) async fn refresh(&self) -> Result<(), AuthError> {
         match &self.inner {

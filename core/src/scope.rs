@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::scope_syntax::{ScopeSyntaxError, validate_scope};
+use scopegate_syntax::{ScopeSyntaxError, validate_scope};
 
 /// A validated `verb:resource` scope, such as `read:orders` or `write:products`.
 ///

@@ -155,7 +155,12 @@ impl VerifiedToken {
     /// # }
     /// ```
     pub fn deserialize_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&Value::Object(self.inner.claims.clone()))
+        let entries = self
+            .inner
+            .claims
+            .iter()
+            .map(|(name, value)| (name.as_str(), value));
+        T::deserialize(serde::de::value::MapDeserializer::new(entries))
     }
 
     fn str_claim(&self, name: &str) -> Option<&str> {

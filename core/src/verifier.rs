@@ -15,6 +15,8 @@ use crate::error::{AuthError, ErrorKind};
 use crate::header::Header;
 use crate::json::parse_object;
 use crate::key_source::KeySource;
+use crate::keys::KeySet;
+use crate::outcome::{AuthMode, Outcome, PendingVerification};
 use crate::remote::{KeyCacheStatus, RemoteKeys};
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
@@ -131,12 +133,12 @@ impl Verifier {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        match extract_bearer(authorization, query, self.inner.allow_query_token) {
-            Ok(token) => self.verify(&token).await,
-            Err(error) => {
-                audit::token_rejected(error.kind());
-                Err(error)
-            }
+        match self.authenticate_now(authorization, query, AuthMode::Required) {
+            Outcome::Authenticated(token) => Ok(token),
+            Outcome::Rejected(error) => Err(error),
+            Outcome::Pending(pending) => pending.verify().await,
+            // Unreachable in required mode; fail closed all the same.
+            Outcome::Anonymous => Err(ErrorKind::MissingCredentials.into()),
         }
     }
 
@@ -153,17 +155,74 @@ impl Verifier {
         self.authenticate(values, uri.query()).await
     }
 
+    /// Decides a request without waiting when it can: everything but a key fetch is
+    /// synchronous, so adapters answer most requests without allocating a future. An
+    /// [`Outcome::Pending`] needs the issuer's keys first.
+    pub fn authenticate_now<'a, I>(
+        &self,
+        authorization: I,
+        query: Option<&'a str>,
+        mode: AuthMode,
+    ) -> Outcome
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let token = match extract_bearer(authorization, query, self.inner.allow_query_token) {
+            Ok(token) => token,
+            Err(error)
+                if error.kind() == ErrorKind::MissingCredentials && mode == AuthMode::Optional =>
+            {
+                audit::anonymous();
+                return Outcome::Anonymous;
+            }
+            Err(error) => {
+                audit::token_rejected(error.kind());
+                return Outcome::Rejected(error);
+            }
+        };
+        match self.verify_now(&token) {
+            Some(Ok(verified)) => Outcome::Authenticated(verified),
+            Some(Err(error)) => Outcome::Rejected(error),
+            None => Outcome::Pending(PendingVerification::new(self.clone(), token.into_owned())),
+        }
+    }
+
     /// Verifies one token.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
-        let mut result = self.check(token).await;
-        if self.inner.unavailable_as_invalid_token {
-            result = result.map_err(AuthError::unavailable_as_invalid_token);
+        match self.verify_now(token) {
+            Some(result) => result,
+            None => self.verify_after_fetch(token).await,
         }
-        match &result {
-            Ok(verified) => audit::token_accepted(verified),
-            Err(error) => audit::token_rejected(error.kind()),
-        }
-        result
+    }
+
+    /// Verifies one token if its key is at hand (static keys, or cached keys naming its
+    /// `kid`); `None` when the issuer's keys must be fetched first.
+    pub fn verify_now(&self, token: &str) -> Option<Result<VerifiedToken, AuthError>> {
+        let result = match self.prepare(token) {
+            Ok(prepared) => match self.inner.keys.keys_now(prepared.header.kid.as_deref())? {
+                Ok(keys) => self.finish(&prepared, &keys),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
+        Some(self.audited(result))
+    }
+
+    /// The slow path of [`verify`](Self::verify): waits for the issuer's keys.
+    pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let result = match self.prepare(token) {
+            Ok(prepared) => match self
+                .inner
+                .keys
+                .keys_for(prepared.header.kid.as_deref())
+                .await
+            {
+                Ok(keys) => self.finish(&prepared, &keys),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
+        self.audited(result)
     }
 
     /// Fetches the issuer's keys now, e.g. at startup to fail fast on a wrong issuer.
@@ -178,7 +237,22 @@ impl Verifier {
         self.inner.keys.status()
     }
 
-    async fn check(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+    fn audited(
+        &self,
+        mut result: Result<VerifiedToken, AuthError>,
+    ) -> Result<VerifiedToken, AuthError> {
+        if self.inner.unavailable_as_invalid_token {
+            result = result.map_err(AuthError::unavailable_as_invalid_token);
+        }
+        match &result {
+            Ok(verified) => audit::token_accepted(verified),
+            Err(error) => audit::token_rejected(error.kind()),
+        }
+        result
+    }
+
+    /// Everything before the key: size, shape, base64url, header and `alg`.
+    fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, AuthError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_size {
             return Err(ErrorKind::TokenTooLarge.into());
@@ -202,14 +276,27 @@ impl Verifier {
         let payload = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .map_err(|_| ErrorKind::MalformedToken)?;
+        Ok(Prepared {
+            header,
+            signing_input,
+            signature,
+            payload,
+        })
+    }
 
-        let keys = inner.keys.keys_for(header.kid.as_deref()).await?;
+    /// Everything from the key on: selection, signature, claims, rules, scopes.
+    fn finish(&self, prepared: &Prepared<'_>, keys: &KeySet) -> Result<VerifiedToken, AuthError> {
+        let inner = &*self.inner;
+        let header = &prepared.header;
         let key = keys.select(header.kid.as_deref(), header.alg)?;
-        if !key.verify(header.alg, signing_input.as_bytes(), signature) {
+        if !key.verify(
+            header.alg,
+            prepared.signing_input.as_bytes(),
+            prepared.signature,
+        ) {
             return Err(ErrorKind::InvalidSignature.into());
         }
-
-        let claims = parse_object(&payload).ok_or(ErrorKind::MalformedToken)?;
+        let claims = parse_object(&prepared.payload).ok_or(ErrorKind::MalformedToken)?;
         let expires_at =
             inner
                 .policy
@@ -220,6 +307,14 @@ impl Verifier {
         let scopes = inner.scope_source.read(&claims);
         Ok(VerifiedToken::new(claims, scopes, expires_at, header.alg))
     }
+}
+
+/// A token between [`Verifier::prepare`] and [`Verifier::finish`].
+struct Prepared<'t> {
+    header: Header,
+    signing_input: &'t str,
+    signature: &'t str,
+    payload: Vec<u8>,
 }
 
 impl fmt::Debug for Verifier {

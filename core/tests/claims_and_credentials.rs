@@ -682,3 +682,31 @@ async fn verified_token_exposes_claims() {
         "gold"
     );
 }
+
+#[tokio::test]
+async fn optional_mode_passes_requests_without_credentials_only() {
+    use scopegate_core::{AuthMode, Outcome};
+    let issuer = issuer();
+    let verifier = issuer.verifier().expect("config");
+    let none: [&[u8]; 0] = [];
+    assert!(matches!(
+        verifier.authenticate_now(none, None, AuthMode::Optional),
+        Outcome::Anonymous
+    ));
+    let required = verifier.authenticate_now(none, None, AuthMode::Required);
+    assert!(matches!(required, Outcome::Rejected(e) if e.kind() == ErrorKind::MissingCredentials));
+    let basic: [&[u8]; 1] = [b"Basic dXNlcjpwdw=="];
+    assert!(matches!(
+        verifier.authenticate_now(basic, None, AuthMode::Optional),
+        Outcome::Anonymous
+    ));
+    let expired = format!("Bearer {}", issuer.token().expired().sign());
+    let outcome = verifier.authenticate_now([expired.as_bytes()], None, AuthMode::Optional);
+    assert!(matches!(outcome, Outcome::Rejected(e) if e.kind() == ErrorKind::Expired));
+    let malformed: [&[u8]; 1] = [b"Bearer a b"];
+    let outcome = verifier.authenticate_now(malformed, None, AuthMode::Optional);
+    assert!(matches!(outcome, Outcome::Rejected(e) if e.kind() == ErrorKind::InvalidRequest));
+    let valid = format!("Bearer {}", issuer.token().sign());
+    let outcome = verifier.authenticate_now([valid.as_bytes()], None, AuthMode::Optional);
+    assert!(matches!(outcome, Outcome::Authenticated(_)));
+}

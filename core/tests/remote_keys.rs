@@ -520,6 +520,37 @@ async fn cached_keys_serve_while_a_fetch_is_in_flight() {
     assert_eq!(slow.await.expect("task"), Err(ErrorKind::UnknownKey));
 }
 
+#[tokio::test]
+async fn only_a_key_fetch_makes_a_decision_wait() {
+    use scopegate_core::{AuthMode, Outcome};
+    let (issuer, idp) = setup(Metadata::None).await;
+    let verifier = verifier_with(&issuer, RemoteKeys::discovery(issuer.issuer()));
+    let header = format!("Bearer {}", issuer.token().sign());
+    let Outcome::Pending(pending) =
+        verifier.authenticate_now([header.as_bytes()], None, AuthMode::Required)
+    else {
+        panic!("a cold cache must fetch first");
+    };
+    assert_eq!(
+        idp.jwks_hits(),
+        0,
+        "nothing fetched before the pending verification is awaited"
+    );
+    assert!(matches!(pending.resolve().await, Outcome::Authenticated(_)));
+    assert_eq!(idp.jwks_hits(), 1);
+    // Warm: decided synchronously.
+    assert!(matches!(
+        verifier.authenticate_now([header.as_bytes()], None, AuthMode::Required),
+        Outcome::Authenticated(_)
+    ));
+    // A malformed token never waits for keys.
+    let malformed: [&[u8]; 1] = [b"Bearer not.a.jwt"];
+    assert!(matches!(
+        verifier.authenticate_now(malformed, None, AuthMode::Required),
+        Outcome::Rejected(_)
+    ));
+}
+
 /// Verifies `token` `count` times concurrently.
 async fn verify_concurrently(
     verifier: &Verifier,

@@ -126,12 +126,48 @@ impl KeyCache {
         self: &Arc<Self>,
         kid: Option<&str>,
     ) -> Result<Arc<KeySet>, AuthError> {
+        match self.keys_now(kid) {
+            Some(ready) => ready,
+            None => self.keys_after_fetch(kid).await,
+        }
+    }
+
+    /// The keys when no fetch has to be awaited; `None` means a fetch must run (or the
+    /// one in flight be waited for) first. Never blocks; a due refresh is spawned.
+    pub(crate) fn keys_now(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+    ) -> Option<Result<Arc<KeySet>, AuthError>> {
+        let now = self.clock.now();
+        let snapshot = self.snapshot.load_full();
+        let fetching = self.fetching.load(Ordering::Acquire);
+        match self.usable(&snapshot, now) {
+            Some(keys) => {
+                if now >= snapshot.next_refresh {
+                    self.refresh_in_background(snapshot.generation);
+                }
+                let known = kid.is_none_or(|kid| keys.contains_kid(kid));
+                // An unknown kid is answered from the cache (and rejected) while the
+                // cooldown runs and nothing is in flight.
+                let settled = known || (!fetching && !self.unknown_kid_refetch_allowed(now));
+                settled.then_some(Ok(keys))
+            }
+            // Nothing usable: wait out the backoff after a failure, unless a fetch runs.
+            None if snapshot.generation > 0 && now < snapshot.next_refresh && !fetching => {
+                Some(Err(unavailable(&snapshot, now)))
+            }
+            None => None,
+        }
+    }
+
+    /// The slow path: fetch (once per cooldown for unknown kids), or join the fetch in flight.
+    async fn keys_after_fetch(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+    ) -> Result<Arc<KeySet>, AuthError> {
         let now = self.clock.now();
         let snapshot = self.snapshot.load_full();
         if let Some(keys) = self.usable(&snapshot, now) {
-            if now >= snapshot.next_refresh {
-                self.refresh_in_background(snapshot.generation);
-            }
             let Some(kid) = kid else { return Ok(keys) };
             if keys.contains_kid(kid) {
                 return Ok(keys);
@@ -142,13 +178,6 @@ impl KeyCache {
             }
             let fresh = self.refresh(snapshot.generation, claimed).await;
             return Ok(self.usable(&fresh, self.clock.now()).unwrap_or(keys));
-        }
-        // Nothing usable: wait out the backoff after a failure, unless a fetch is running.
-        if snapshot.generation > 0
-            && now < snapshot.next_refresh
-            && !self.fetching.load(Ordering::Acquire)
-        {
-            return Err(unavailable(&snapshot, now));
         }
         let fresh = self.refresh(snapshot.generation, true).await;
         let now = self.clock.now();
@@ -197,16 +226,21 @@ impl KeyCache {
         fresh_enough.then(|| snapshot.keys.clone()).flatten()
     }
 
-    fn claim_unknown_kid_refetch(&self, now: Duration) -> bool {
-        let now_ms = u64::try_from(now.as_millis()).unwrap_or(NEVER - 1);
+    /// Whether the unknown-kid cooldown has passed (without claiming it).
+    fn unknown_kid_refetch_allowed(&self, now: Duration) -> bool {
         let last = self.unknown_kid_refetch_at.load(Ordering::Acquire);
         let cooldown_ms = u64::try_from(self.limits.cooldown.as_millis()).unwrap_or(u64::MAX);
-        if last != NEVER && now_ms.saturating_sub(last) < cooldown_ms {
-            return false;
-        }
-        self.unknown_kid_refetch_at
-            .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        last == NEVER || millis(now).saturating_sub(last) >= cooldown_ms
+    }
+
+    /// Claims the unknown-kid refetch of this cooldown period; one caller wins.
+    fn claim_unknown_kid_refetch(&self, now: Duration) -> bool {
+        let last = self.unknown_kid_refetch_at.load(Ordering::Acquire);
+        self.unknown_kid_refetch_allowed(now)
+            && self
+                .unknown_kid_refetch_at
+                .compare_exchange(last, millis(now), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
     }
 
     fn refresh_in_background(self: &Arc<Self>, seen_generation: u64) {
@@ -338,6 +372,10 @@ impl std::fmt::Debug for KeyCache {
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
+}
+
+fn millis(at: Duration) -> u64 {
+    u64::try_from(at.as_millis()).unwrap_or(NEVER - 1)
 }
 
 fn unavailable(snapshot: &Snapshot, now: Duration) -> AuthError {

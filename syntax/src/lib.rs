@@ -1,7 +1,15 @@
-//! The syntax of a required scope: `verb:resource`.
+//! # scopegate-syntax
 //!
-//! This file has no dependencies so that compile-time checks (the `requires_scope`
-//! macro) apply exactly the rule that runtime parsing applies.
+//! The syntax of a required scope, `verb:resource`, with no dependencies: the
+//! `requires_scope` macro checks literals at compile time with exactly the rule that
+//! runtime parsing in `scopegate-core` applies.
+//!
+//! ```
+//! use scopegate_syntax::{validate_scope, ScopeSyntaxError};
+//!
+//! assert_eq!(validate_scope("write:products"), Ok(()));
+//! assert_eq!(validate_scope("write"), Err(ScopeSyntaxError::MissingColon));
+//! ```
 
 /// Why a string is not a valid `verb:resource` scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
