@@ -27,6 +27,7 @@ pub enum Outcome {
     /// Refuse the request with this error's response.
     Rejected(AuthError),
     /// The issuer's keys must be fetched first: await [`PendingVerification::resolve`].
+    /// Only remote key sources yield this, and only while the cache cannot answer.
     Pending(PendingVerification),
 }
 
@@ -42,15 +43,8 @@ impl PendingVerification {
         Self { verifier, token }
     }
 
-    /// Waits for the keys (bounded by the key source's timeout) and finishes the decision.
-    pub async fn resolve(self) -> Outcome {
-        match self.verify().await {
-            Ok(token) => Outcome::Authenticated(token),
-            Err(error) => Outcome::Rejected(error),
-        }
-    }
-
-    pub(crate) async fn verify(self) -> Result<VerifiedToken, AuthError> {
+    /// Waits for the keys (bounded by the key source's timeout) and finishes verifying.
+    pub async fn resolve(self) -> Result<VerifiedToken, AuthError> {
         self.verifier.verify_after_fetch(&self.token).await
     }
 }

@@ -136,7 +136,7 @@ impl Verifier {
         match self.authenticate_now(authorization, query, AuthMode::Required) {
             Outcome::Authenticated(token) => Ok(token),
             Outcome::Rejected(error) => Err(error),
-            Outcome::Pending(pending) => pending.verify().await,
+            Outcome::Pending(pending) => pending.resolve().await,
             // Unreachable in required mode; fail closed all the same.
             Outcome::Anonymous => Err(ErrorKind::MissingCredentials.into()),
         }

@@ -2,15 +2,13 @@
 //! server on 127.0.0.1. Cache timing uses an injected clock; only transport timeouts
 //! use real (short) time.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{ConfigError, ErrorKind, RemoteKeys, Verifier, VerifierConfig};
+use scopegate_tests::{DISCOVERED_JWKS_PATH, FALLBACK_JWKS_PATH, Idp, ManualClock, Metadata, Mode};
 use serde_json::json;
-use support::{DISCOVERED_JWKS_PATH, FALLBACK_JWKS_PATH, Idp, ManualClock, Metadata, Mode};
 
 /// An issuer whose `iss` is the IdP's URL, and the IdP serving its JWKS.
 async fn setup(metadata: Metadata) -> (TestIssuer, Idp) {
@@ -536,7 +534,7 @@ async fn only_a_key_fetch_makes_a_decision_wait() {
         0,
         "nothing fetched before the pending verification is awaited"
     );
-    assert!(matches!(pending.resolve().await, Outcome::Authenticated(_)));
+    assert!(pending.resolve().await.is_ok());
     assert_eq!(idp.jwks_hits(), 1);
     // Warm: decided synchronously.
     assert!(matches!(

@@ -1,10 +1,8 @@
 //! Every decision emits one audit event on `scopegate::audit`, and no event carries the token.
 
-mod support;
-
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{Requirement, audit};
-use support::CapturedLog;
+use scopegate_tests::CapturedLog;
 
 #[tokio::test]
 async fn decisions_are_audited_without_the_token() {

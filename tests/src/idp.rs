@@ -1,9 +1,7 @@
 //! A controllable identity provider on 127.0.0.1: serves discovery metadata and a JWKS,
 //! and on demand fails, slows down, redirects, or returns garbage or huge bodies.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,23 +14,35 @@ use serde_json::{Value, json};
 
 /// How the JWKS endpoint answers.
 #[derive(Debug, Clone)]
-pub(crate) enum Mode {
+pub enum Mode {
+    /// Serve the JWKS.
     Serve,
+    /// Answer with this status and no body.
     Status(u16),
+    /// Serve the JWKS after this delay.
     Slow(Duration),
+    /// Answer with a body that is not JSON.
     Garbage,
+    /// Answer with a body of this many bytes.
     Huge(usize),
+    /// Redirect (302) to this URL.
     Redirect(String),
+    /// Answer with this body.
     Raw(String),
 }
 
 /// Which metadata documents are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Metadata {
+pub enum Metadata {
+    /// OIDC discovery metadata pointing at the discovered JWKS path.
     Oidc,
+    /// RFC 8414 metadata only.
     Rfc8414,
+    /// No metadata (404): the JWKS is at the fallback path.
     None,
+    /// OIDC metadata naming another issuer.
     WrongIssuer,
+    /// OIDC metadata with a plain-HTTP, non-loopback `jwks_uri`.
     InsecureJwksUri,
 }
 
@@ -46,19 +56,22 @@ struct State {
 }
 
 /// The running server. Dropping it does not stop it; the test runtime ends it.
-#[derive(Clone)]
-pub(crate) struct Idp {
+#[derive(Debug, Clone)]
+pub struct Idp {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     jwks_hits: Arc<AtomicU64>,
 }
 
 /// Where discovery points the JWKS (distinct from Auth0's fallback location).
-pub(crate) const DISCOVERED_JWKS_PATH: &str = "/discovered/jwks.json";
-pub(crate) const FALLBACK_JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The JWKS path that discovery metadata names.
+pub const DISCOVERED_JWKS_PATH: &str = "/discovered/jwks.json";
+/// Auth0's JWKS location, used without metadata.
+pub const FALLBACK_JWKS_PATH: &str = "/.well-known/jwks.json";
 
 impl Idp {
-    pub(crate) async fn start(jwks: Value, metadata: Metadata) -> Self {
+    /// Starts serving `jwks` on 127.0.0.1 with the given metadata.
+    pub async fn start(jwks: Value, metadata: Metadata) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -84,33 +97,37 @@ impl Idp {
     }
 
     /// `http://127.0.0.1:PORT/`, with a trailing slash as Auth0 writes issuers.
-    pub(crate) fn issuer(&self) -> String {
+    pub fn issuer(&self) -> String {
         format!("http://{}/", self.addr)
     }
 
-    pub(crate) fn url(&self, path: &str) -> String {
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    pub(crate) fn set_jwks(&self, jwks: Value) {
+    /// Replaces the served JWKS.
+    pub fn set_jwks(&self, jwks: Value) {
         self.state.lock().expect("lock").jwks = jwks;
     }
 
-    pub(crate) fn set_mode(&self, mode: Mode) {
+    /// Changes how the JWKS endpoint answers.
+    pub fn set_mode(&self, mode: Mode) {
         self.state.lock().expect("lock").mode = mode;
     }
 
-    pub(crate) fn set_cache_control(&self, value: &str) {
+    /// Adds a `Cache-Control` header to JWKS answers.
+    pub fn set_cache_control(&self, value: &str) {
         self.state.lock().expect("lock").cache_control = Some(value.to_owned());
     }
 
     /// Requests to any JWKS path.
-    pub(crate) fn jwks_hits(&self) -> u64 {
+    pub fn jwks_hits(&self) -> u64 {
         self.jwks_hits.load(Ordering::SeqCst)
     }
 
     /// Requests to one path.
-    pub(crate) fn hits(&self, path: &str) -> u64 {
+    pub fn hits(&self, path: &str) -> u64 {
         self.state
             .lock()
             .expect("lock")
@@ -196,55 +213,19 @@ fn status(code: u16) -> Response<Body> {
 }
 
 /// A clock the test moves by hand.
-#[derive(Clone, Default)]
-pub(crate) struct ManualClock(Arc<AtomicU64>);
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Arc<AtomicU64>);
 
 impl ManualClock {
-    pub(crate) fn advance(&self, by: Duration) {
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
         self.0
             .fetch_add(u64::try_from(by.as_millis()).expect("ms"), Ordering::SeqCst);
     }
 
-    pub(crate) fn reader(&self) -> impl Fn() -> Duration + Send + Sync + 'static {
+    /// A closure reading the clock, for `RemoteKeys::clock`.
+    pub fn reader(&self) -> impl Fn() -> Duration + Send + Sync + 'static {
         let ms = Arc::clone(&self.0);
         move || Duration::from_millis(ms.load(Ordering::SeqCst))
-    }
-}
-
-/// Captures everything a `tracing` fmt subscriber writes, for asserting on events.
-#[derive(Clone, Default)]
-pub(crate) struct CapturedLog(Arc<Mutex<Vec<u8>>>);
-
-impl CapturedLog {
-    /// Installs a fmt subscriber writing here, for the current thread, until the guard drops.
-    pub(crate) fn install(&self, level: tracing::Level) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(level)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    /// Takes the lines written so far.
-    pub(crate) fn take_lines(&self) -> Vec<String> {
-        let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));
-        String::from_utf8(bytes)
-            .expect("utf8")
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -2,11 +2,9 @@
 //! test binary: `tracing`'s per-callsite interest cache is process-wide, so event capture
 //! must not race tests on other threads.
 
-mod support;
-
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{RemoteKeys, VerifierConfig};
-use support::{CapturedLog, Idp, Metadata, Mode};
+use scopegate_tests::{CapturedLog, Idp, Metadata, Mode};
 
 #[tokio::test]
 async fn status_reports_the_cache_and_events_report_fetches() {

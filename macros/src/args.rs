@@ -1,0 +1,75 @@
+//! Parsing and validating the attribute's arguments.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, parenthesized};
+
+/// All of the scopes, or any one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Matching {
+    All,
+    Any,
+}
+
+/// `"a:b", "c:d"` | `all("a:b", ...)` | `any("a:b", ...)`, every literal validated.
+#[derive(Debug)]
+pub(crate) struct ScopeArgs {
+    pub(crate) matching: Matching,
+    pub(crate) scopes: Vec<LitStr>,
+}
+
+impl Parse for ScopeArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(empty_list(Span::call_site()));
+        }
+        let (matching, scopes) = if input.peek(Ident) {
+            let ident: Ident = input.parse()?;
+            let matching = match ident.to_string().as_str() {
+                "all" => Matching::All,
+                "any" => Matching::Any,
+                _ => {
+                    return Err(syn::Error::new(
+                        ident.span(),
+                        "expected a `verb:resource` string literal, `all(...)` or `any(...)`",
+                    ));
+                }
+            };
+            let content;
+            let parens = parenthesized!(content in input);
+            let scopes = literals(&content)?;
+            if scopes.is_empty() {
+                return Err(empty_list(parens.span.join()));
+            }
+            if !input.is_empty() {
+                return Err(input.error("nothing may follow `all(...)` or `any(...)`"));
+            }
+            (matching, scopes)
+        } else {
+            (Matching::All, literals(input)?)
+        };
+        for scope in &scopes {
+            if let Err(error) = scopegate_syntax::validate_scope(&scope.value()) {
+                return Err(syn::Error::new(
+                    scope.span(),
+                    format!("invalid scope {:?}: {}", scope.value(), error.message()),
+                ));
+            }
+        }
+        Ok(Self { matching, scopes })
+    }
+}
+
+fn literals(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+    let parsed = Punctuated::<LitStr, Token![,]>::parse_terminated(input)
+        .map_err(|e| syn::Error::new(e.span(), "expected a `verb:resource` string literal"))?;
+    Ok(parsed.into_iter().collect())
+}
+
+fn empty_list(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "#[requires_scope] needs at least one `verb:resource` scope",
+    )
+}

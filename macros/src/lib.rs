@@ -1,0 +1,43 @@
+//! # scopegate-macros
+//!
+//! `#[requires_scope(...)]` for handlers protected by scopegate. Use it through the
+//! adapter crate, which re-exports the right variant as `requires_scope`:
+//! `scopegate_tower::requires_scope` for axum, `scopegate_actix::requires_scope` for
+//! actix-web. Parsing and compile-time validation are shared; only the generated paths
+//! differ.
+//!
+//! Forms: `#[requires_scope("write:products")]`; several literals mean all of them;
+//! `#[requires_scope(any("read:orders", "read:analytics"))]`; `all(...)`. Each literal must
+//! be `verb:resource` in RFC 6749 scope characters, checked when the crate compiles.
+//!
+//! The macro adds a first argument to the handler, an extractor that refuses the request
+//! (403 `insufficient_scope`, or 401 without a verified token) before any other
+//! extractor runs; the rest of the handler stays as written.
+
+mod args;
+mod expand;
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+use args::ScopeArgs;
+
+/// `#[requires_scope]` for axum handlers; re-exported as `scopegate_tower::requires_scope`.
+#[proc_macro_attribute]
+pub fn requires_scope_axum(attr: TokenStream, item: TokenStream) -> TokenStream {
+    requires_scope(quote!(::scopegate_tower), attr, item)
+}
+
+fn requires_scope(
+    krate: proc_macro2::TokenStream,
+    attr: TokenStream,
+    item: TokenStream,
+) -> TokenStream {
+    let expanded = syn::parse::<ScopeArgs>(attr).and_then(|args| {
+        let handler = expand::parse_handler(item.into())?;
+        Ok(expand::guarded_handler(&krate, &args, handler))
+    });
+    expanded
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -1,0 +1,51 @@
+//! What `#[requires_scope]` expands to on axum handlers. Not a public API.
+
+use std::marker::PhantomData;
+
+use axum_core::body::Body;
+use axum_core::extract::FromRequestParts;
+use http::request::Parts;
+use scopegate_core::{Match, Requirement, Scope, VerifiedToken};
+
+use crate::context::AuthContext;
+use crate::extract::AuthRejection;
+
+/// A handler's scope rule, implemented by a marker type the macro generates.
+pub trait ScopeRule {
+    /// The requirement, built once.
+    fn requirement() -> &'static Requirement;
+}
+
+/// The extractor the macro puts first in a handler's arguments: checks the rule before any
+/// other extractor runs (so no body is read for a refused request).
+#[derive(Debug)]
+pub struct ScopeGuard<R>(PhantomData<fn() -> R>);
+
+impl<S, R> FromRequestParts<S> for ScopeGuard<R>
+where
+    S: Send + Sync,
+    R: ScopeRule,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let context = parts.extensions.get::<AuthContext<Body>>();
+        R::requirement()
+            .authorize(parts.extensions.get::<VerifiedToken>(), context.is_some())
+            .map(|()| Self(PhantomData))
+            .map_err(|error| AuthRejection::new(error, context))
+    }
+}
+
+/// Builds a macro's requirement from literals it already validated.
+///
+/// # Panics
+///
+/// Never for macro output: literals are checked at compile time and the list is non-empty.
+pub fn requirement(matching: Match, scopes: &[&'static str]) -> Requirement {
+    let scopes = scopes
+        .iter()
+        .map(|scope| Scope::from_static(scope))
+        .collect();
+    Requirement::from_scopes(matching, scopes).unwrap_or_else(|e| panic!("requires_scope: {e}"))
+}
