@@ -1,8 +1,24 @@
-//! Shared parts of scopegate's cross-crate integration tests: a controllable identity
-//! provider on 127.0.0.1 and a capture of `tracing` output.
+//! Shared parts of scopegate's cross-crate integration tests: the route contract as data,
+//! a controllable identity provider on 127.0.0.1, and a capture of `tracing` output.
 
+/// The README's Rust snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;
+
+pub mod contract;
 pub mod idp;
 pub mod log;
 
 pub use idp::{DISCOVERED_JWKS_PATH, FALLBACK_JWKS_PATH, Idp, ManualClock, Metadata, Mode};
 pub use log::CapturedLog;
+
+/// Serves `router` on 127.0.0.1 (a free port) in the background; returns `http://addr`.
+pub async fn spawn_app(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    format!("http://{addr}")
+}
