@@ -42,6 +42,7 @@ mod algorithm;
 pub mod audit;
 pub mod bearer;
 mod claim_rule;
+mod claims;
 mod config;
 mod error;
 mod header;
@@ -65,6 +66,7 @@ pub mod test_util;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claim_rule::ClaimRule;
+pub use claims::{NoCustomClaims, TokenClaims};
 pub use config::{ConfigError, VerifierConfig};
 pub use error::{AuthError, ErrorKind};
 pub use key_source::KeySource;

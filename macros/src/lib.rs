@@ -28,16 +28,29 @@ pub fn requires_scope_axum(attr: TokenStream, item: TokenStream) -> TokenStream 
     requires_scope(quote!(::scopegate_tower), attr, item)
 }
 
+/// `#[requires_scope]` for actix-web handlers; re-exported as `scopegate_actix::requires_scope`.
+#[proc_macro_attribute]
+pub fn requires_scope_actix(attr: TokenStream, item: TokenStream) -> TokenStream {
+    requires_scope(quote!(::scopegate_actix), attr, item)
+}
+
+/// Expands the attribute, or, on a mistake, emits the error next to the untouched item so
+/// that only the mistake is reported (not follow-up errors from code that uses the handler).
 fn requires_scope(
     krate: proc_macro2::TokenStream,
     attr: TokenStream,
     item: TokenStream,
 ) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
     let expanded = syn::parse::<ScopeArgs>(attr).and_then(|args| {
-        let handler = expand::parse_handler(item.into())?;
+        let handler = expand::parse_handler(item.clone())?;
         Ok(expand::guarded_handler(&krate, &args, handler))
     });
-    expanded
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    match expanded {
+        Ok(expanded) => expanded.into(),
+        Err(error) => {
+            let error = error.into_compile_error();
+            quote!(#error #item).into()
+        }
+    }
 }

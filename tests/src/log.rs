@@ -19,6 +19,18 @@ impl CapturedLog {
         tracing::subscriber::set_default(subscriber)
     }
 
+    /// Installs a fmt subscriber writing here for the whole process (for events emitted on
+    /// other threads, e.g. actix workers). Only for test binaries with a single test.
+    pub fn install_global(&self, level: tracing::Level) {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no global subscriber yet");
+    }
+
     /// Takes the lines written so far.
     pub fn take_lines(&self) -> Vec<String> {
         let bytes = std::mem::take(&mut *self.0.lock().expect("lock"));

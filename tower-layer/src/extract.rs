@@ -7,17 +7,14 @@ use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use scopegate_core::{AuthError, ErrorKind, VerifiedToken};
-use serde::de::{DeserializeOwned, IgnoredAny};
+use scopegate_core::{AuthError, ErrorKind, NoCustomClaims, TokenClaims, VerifiedToken};
+use serde::de::DeserializeOwned;
 
 use crate::context::{AuthContext, reject};
 
-/// The type parameter of [`Claims`] when no custom claim struct is wanted.
-pub type NoCustomClaims = IgnoredAny;
-
 /// The verified token of the request: standard claims, granted scopes and raw claims
-/// through `Deref` to [`VerifiedToken`], plus your own claim struct `T` (e.g. Auth0 Actions'
-/// namespaced claims).
+/// (through `Deref` to [`TokenClaims`] and [`VerifiedToken`]), plus your own claim struct
+/// `T` via [`custom`](TokenClaims::custom) (e.g. Auth0 Actions' namespaced claims).
 ///
 /// Requires [`AuthLayer`](crate::AuthLayer) on the route; without it the request is refused
 /// (401) and a warning is logged. `Option<Claims>` is `None` for anonymous requests behind
@@ -39,33 +36,13 @@ pub type NoCustomClaims = IgnoredAny;
 /// # let _ = handler;
 /// ```
 #[derive(Debug, Clone)]
-pub struct Claims<T = NoCustomClaims> {
-    token: VerifiedToken,
-    custom: T,
-}
-
-impl<T> Claims<T> {
-    /// The verified token.
-    pub fn token(&self) -> &VerifiedToken {
-        &self.token
-    }
-
-    /// Your claim struct.
-    pub fn custom(&self) -> &T {
-        &self.custom
-    }
-
-    /// Your claim struct, by value.
-    pub fn into_custom(self) -> T {
-        self.custom
-    }
-}
+pub struct Claims<T = NoCustomClaims>(pub TokenClaims<T>);
 
 impl<T> Deref for Claims<T> {
-    type Target = VerifiedToken;
+    type Target = TokenClaims<T>;
 
-    fn deref(&self) -> &VerifiedToken {
-        &self.token
+    fn deref(&self) -> &TokenClaims<T> {
+        &self.0
     }
 }
 
@@ -114,14 +91,9 @@ fn claims_from<T: DeserializeOwned>(
     token: VerifiedToken,
     context: Option<&AuthContext<Body>>,
 ) -> Result<Claims<T>, AuthRejection> {
-    match token.deserialize_claims::<T>() {
-        Ok(custom) => Ok(Claims { token, custom }),
-        // A valid token without the claims the handler needs is not accepted here.
-        Err(_) => Err(AuthRejection::new(
-            ErrorKind::ClaimRuleFailed.into(),
-            context,
-        )),
-    }
+    TokenClaims::from_token(token)
+        .map(Claims)
+        .map_err(|error| AuthRejection::new(error, context))
 }
 
 fn missing_layer() {

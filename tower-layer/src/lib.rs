@@ -51,7 +51,7 @@ mod require_scopes;
 pub const DEFAULT_REALM: &str = "api";
 
 #[cfg(feature = "axum")]
-pub use extract::{AuthRejection, Claims, NoCustomClaims};
+pub use extract::{AuthRejection, Claims};
 pub use future::ResponseFuture;
 pub use layer::{Auth, AuthLayer};
 pub use rejection::{DefaultRejection, Rejection};

@@ -5,8 +5,8 @@ use scopegate_tower::{AuthLayer, Claims, Verifier, requires_scope};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-struct NewProduct {
-    name: String,
+pub struct NewProduct {
+    pub name: String,
 }
 
 /// Docs stay on the handler.

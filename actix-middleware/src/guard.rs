@@ -1,0 +1,50 @@
+//! What `#[requires_scope]` expands to on actix-web handlers. Not a public API.
+
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use scopegate_core::{Match, Requirement, Scope, VerifiedToken};
+
+use crate::context::AuthContext;
+use crate::extract::AuthRejection;
+
+/// A handler's scope rule, implemented by a marker type the macro generates.
+pub trait ScopeRule {
+    /// The requirement, built once.
+    fn requirement() -> &'static Requirement;
+}
+
+/// The extractor the macro puts first in a handler's arguments: checks the rule before any
+/// other extractor runs (so no body is read for a refused request).
+#[derive(Debug)]
+pub struct ScopeGuard<R>(PhantomData<fn() -> R>);
+
+impl<R: ScopeRule> FromRequest for ScopeGuard<R> {
+    type Error = AuthRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let context = extensions.get::<AuthContext>();
+        let result = R::requirement()
+            .authorize(extensions.get::<VerifiedToken>(), context.is_some())
+            .map(|()| Self(PhantomData))
+            .map_err(|error| AuthRejection::new(error, context));
+        ready(result)
+    }
+}
+
+/// Builds a macro's requirement from literals it already validated.
+///
+/// # Panics
+///
+/// Never for macro output: literals are checked at compile time and the list is non-empty.
+pub fn requirement(matching: Match, scopes: &[&'static str]) -> Requirement {
+    let scopes = scopes
+        .iter()
+        .map(|scope| Scope::from_static(scope))
+        .collect();
+    Requirement::from_scopes(matching, scopes).unwrap_or_else(|e| panic!("requires_scope: {e}"))
+}

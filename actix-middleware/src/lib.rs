@@ -1,0 +1,67 @@
+//! # scopegate-actix
+//!
+//! Protect actix-web services with OAuth 2.0 bearer access tokens and `verb:resource`
+//! scopes. [`ScopeGate`] verifies the token and answers refusals per RFC 6750;
+//! [`RequireScopes`], the [`Claims`] extractor and `#[requires_scope]` put scope rules on
+//! routes. All decisions are made by `scopegate-core`, exactly as for axum.
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, Responder, post, web};
+//! use scopegate_actix::{Claims, ScopeGate, Verifier, requires_scope};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct NewProduct {
+//!     name: String,
+//! }
+//!
+//! #[post("/api/products")]
+//! #[requires_scope("write:products")]
+//! async fn create(claims: Claims, body: web::Json<NewProduct>) -> impl Responder {
+//!     HttpResponse::Created().body(format!("{} created {}", claims.subject().unwrap_or("machine"), body.name))
+//! }
+//!
+//! # fn app() -> Result<(), scopegate_actix::ConfigError> {
+//! let verifier = Verifier::auth0("your-tenant.us.auth0.com", "https://api.example.com").build()?;
+//! let app = App::new().wrap(ScopeGate::new(verifier)).service(create);
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! # app().unwrap();
+//! ```
+
+mod context;
+mod extract;
+mod future;
+mod guard;
+mod middleware;
+mod rejection;
+mod require_scopes;
+
+/// The realm of challenges unless [`ScopeGate::realm`] says otherwise.
+pub const DEFAULT_REALM: &str = "api";
+
+pub use extract::{AuthRejection, Claims};
+pub use future::GateFuture;
+pub use middleware::{ScopeGate, ScopeGateMiddleware};
+pub use rejection::{DefaultRejection, Rejection};
+pub use require_scopes::{RequireScopes, RequireScopesMiddleware};
+pub use scopegate_core::{
+    AuthError, ConfigError, ErrorKind, NoCustomClaims, Requirement, Scope, ScopeSet, TokenClaims,
+    VerifiedToken, Verifier, VerifierConfig,
+};
+
+/// `#[requires_scope("verb:resource", ...)]` on an actix-web handler, placed under the
+/// routing attribute: the handler runs only when the request's verified token grants the
+/// scopes (all of them; or `any("a:b", "c:d")`; or `all(...)`). Literals are checked at
+/// compile time. Without [`ScopeGate`], the handler never runs (401).
+#[cfg(feature = "macros")]
+pub use scopegate_macros::requires_scope_actix as requires_scope;
+
+/// Used by `#[requires_scope]` expansions. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guard::{ScopeGuard, ScopeRule, requirement};
+    pub use scopegate_core::{Match, Requirement};
+    pub use std::sync::LazyLock;
+}

@@ -1,0 +1,18 @@
+//! `cargo run -p example-actix-products` as a user runs it: the real binary, configured
+//! from the environment, in front of a real OIDC issuer on 127.0.0.1.
+
+#[tokio::test]
+async fn the_binary_serves_the_contract_in_front_of_an_oidc_issuer() {
+    scopegate_tests::example_binary::serves_the_contract(env!(
+        "CARGO_BIN_EXE_example-actix-products"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn without_an_issuer_the_binary_says_what_to_set() {
+    scopegate_tests::example_binary::says_what_to_set_without_an_issuer(env!(
+        "CARGO_BIN_EXE_example-actix-products"
+    ))
+    .await;
+}

@@ -1,0 +1,168 @@
+//! One conformance table for both adapters: every case runs against the axum example and
+//! the actix example, each a real server on 127.0.0.1 whose keys are discovered from the
+//! same OIDC issuer, with the same tokens. A case fails if either adapter misses the
+//! expected answer or if the two adapters answer differently.
+
+use scopegate_core::test_util::TestIssuer;
+use scopegate_tests::contract::{Case, Observed, ROUTES, cases};
+use scopegate_tests::{Idp, Metadata};
+use serde_json::Value;
+
+const AUDIENCE: &str = "https://retail.example/api";
+
+async fn start_axum(idp: &Idp) -> String {
+    let config = example_axum_products::Config {
+        issuer: idp.issuer(),
+        audience: AUDIENCE.into(),
+        port: 0,
+    };
+    let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
+    tokio::spawn(example_axum_products::serve(
+        listener,
+        config.verifier().expect("verifier"),
+    ));
+    format!("http://{addr}")
+}
+
+async fn start_actix(idp: &Idp) -> String {
+    let config = example_actix_products::Config {
+        issuer: idp.issuer(),
+        audience: AUDIENCE.into(),
+        port: 0,
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = example_actix_products::server(listener, config.verifier().expect("verifier"), 1)
+        .expect("server");
+    tokio::spawn(server);
+    format!("http://{addr}")
+}
+
+async fn observe(client: &reqwest::Client, base: &str, case: &Case) -> Observed {
+    let method = reqwest::Method::from_bytes(case.method.as_bytes()).expect("method");
+    let url = match &case.query {
+        Some(query) => format!("{base}{}?{query}", case.path),
+        None => format!("{base}{}", case.path),
+    };
+    let mut request = client
+        .request(method, url)
+        .json(&serde_json::json!({"name": "Grinder"}));
+    for value in &case.authorization {
+        request = request.header("authorization", value);
+    }
+    let response = request.send().await.expect("response");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let body: Value = response.json().await.expect("JSON body");
+    let route = ROUTES
+        .iter()
+        .find(|r| r.method == case.method && r.path == case.path)
+        .expect("route");
+    Observed {
+        status,
+        challenge,
+        error: body.get("error").and_then(Value::as_str).map(str::to_owned),
+        success_body: body.get(route.success_key).is_some(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_adapters_answer_every_case_identically_and_as_specified() {
+    let placeholder = TestIssuer::new();
+    let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
+    let issuer = placeholder
+        .with_issuer(idp.issuer())
+        .with_audience(AUDIENCE);
+    let impostor = TestIssuer::new()
+        .with_issuer(idp.issuer())
+        .with_audience(AUDIENCE);
+    let adapters = [
+        ("axum", start_axum(&idp).await),
+        ("actix", start_actix(&idp).await),
+    ];
+    let client = reqwest::Client::new();
+
+    let table = cases(&issuer, &impostor);
+    assert!(table.len() >= 60, "{} cases", table.len());
+    for case in &table {
+        let mut answers = Vec::new();
+        for (adapter, base) in &adapters {
+            let observed = observe(&client, base, case).await;
+            let want = &case.expected;
+            let name = format!("{adapter}: {}", case.name);
+            assert_eq!(observed.status, want.status, "{name}");
+            assert_eq!(observed.challenge, want.challenge, "{name}");
+            assert_eq!(observed.error.as_deref(), want.error, "{name}");
+            assert_eq!(observed.success_body, want.error.is_none(), "{name}");
+            answers.push(observed);
+        }
+        assert_eq!(
+            answers[0], answers[1],
+            "axum and actix diverge on {}",
+            case.name
+        );
+    }
+    // Each adapter discovered the issuer's keys once.
+    assert_eq!(idp.hits("/.well-known/openid-configuration"), 2);
+}
+
+#[test]
+fn the_examples_read_their_configuration_from_the_environment() {
+    use example_axum_products::{Config, ConfigProblem};
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let config = Config::from_vars(vars(&[
+        ("SCOPEGATE_ISSUER", "https://tenant.example/"),
+        ("SCOPEGATE_AUDIENCE", "api"),
+        ("PORT", "8080"),
+    ]));
+    assert_eq!(
+        config,
+        Ok(Config {
+            issuer: "https://tenant.example/".into(),
+            audience: "api".into(),
+            port: 8080
+        })
+    );
+    assert_eq!(
+        Config::from_vars(vars(&[
+            ("SCOPEGATE_ISSUER", "https://t/"),
+            ("SCOPEGATE_AUDIENCE", "api")
+        ]))
+        .map(|c| c.port),
+        Ok(3000)
+    );
+    let missing = Config::from_vars(vars(&[("SCOPEGATE_AUDIENCE", "api")])).expect_err("no issuer");
+    assert_eq!(missing, ConfigProblem::MissingIssuer);
+    assert!(
+        missing.to_string().contains("SCOPEGATE_ISSUER="),
+        "says what to set"
+    );
+    assert_eq!(
+        Config::from_vars(vars(&[("SCOPEGATE_ISSUER", "https://t/")])),
+        Err(ConfigProblem::MissingAudience)
+    );
+    assert_eq!(
+        Config::from_vars(vars(&[
+            ("SCOPEGATE_ISSUER", "https://t/"),
+            ("SCOPEGATE_AUDIENCE", "a"),
+            ("PORT", "http")
+        ])),
+        Err(ConfigProblem::InvalidPort)
+    );
+    let insecure = Config {
+        issuer: "http://tenant.example/".into(),
+        audience: "api".into(),
+        port: 0,
+    };
+    assert!(insecure.verifier().is_err());
+}
