@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::algorithm::{Algorithm, KeyKind};
 use crate::config::{ConfigError, VerifierConfig};
-use crate::keys::{KeySet, VerificationKey};
+use crate::keys::{KeyError, KeySet, VerificationKey};
 use crate::verifier::Verifier;
 
 /// An in-process token issuer for tests: generates a fresh key, exposes its JWKS, and
@@ -43,6 +43,7 @@ pub struct TestIssuer {
     signing: EncodingKey,
     public_jwk: Option<Value>,
     secret: Option<Vec<u8>>,
+    private_pem: Option<String>,
 }
 
 impl TestIssuer {
@@ -64,7 +65,36 @@ impl TestIssuer {
     ///
     /// Panics if the system cannot generate a key.
     pub fn with_algorithm(alg: Algorithm) -> Self {
-        let (signing, secret) = generate_key(alg);
+        let (signing, secret, private_pem) = generate_key(alg);
+        Self::from_parts(alg, signing, secret, private_pem)
+    }
+
+    /// An RS256 issuer signing with an existing RSA private key (PKCS#8 or PKCS#1 PEM),
+    /// e.g. one saved from [`rsa_private_key_pem`](Self::rsa_private_key_pem) so that
+    /// separate processes sign with the same key.
+    pub fn from_rsa_private_key_pem(pem: &str) -> Result<Self, KeyError> {
+        let invalid = |_| KeyError::Unusable("not an RSA private key PEM");
+        let signing = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(invalid)?;
+        Jwk::from_encoding_key(&signing, Algorithm::RS256.to_jwt()).map_err(invalid)?;
+        Ok(Self::from_parts(
+            Algorithm::RS256,
+            signing,
+            None,
+            Some(pem.to_owned()),
+        ))
+    }
+
+    /// The RSA private key as PEM (RSA issuers only).
+    pub fn rsa_private_key_pem(&self) -> Option<&str> {
+        self.private_pem.as_deref()
+    }
+
+    fn from_parts(
+        alg: Algorithm,
+        signing: EncodingKey,
+        secret: Option<Vec<u8>>,
+        private_pem: Option<String>,
+    ) -> Self {
         let public_jwk = (!alg.is_hmac()).then(|| {
             let jwk = Jwk::from_encoding_key(&signing, alg.to_jwt())
                 .expect("public JWK of a generated key");
@@ -80,6 +110,7 @@ impl TestIssuer {
             signing,
             public_jwk,
             secret,
+            private_pem,
         };
         issuer.set_kid(Self::DEFAULT_KID);
         issuer
@@ -313,23 +344,21 @@ impl TokenBuilder<'_> {
     }
 }
 
-fn generate_key(alg: Algorithm) -> (EncodingKey, Option<Vec<u8>>) {
+fn generate_key(alg: Algorithm) -> (EncodingKey, Option<Vec<u8>>, Option<String>) {
     const FAILED: &str = "key generation failed";
     match alg.key_kind() {
         KeyKind::Hmac => {
             let mut secret = vec![0u8; 64];
             aws_lc_rs::rand::fill(&mut secret).expect(FAILED);
-            (EncodingKey::from_secret(&secret), Some(secret))
+            (EncodingKey::from_secret(&secret), Some(secret), None)
         }
         KeyKind::Rsa => {
             let pair =
                 aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect(FAILED);
             let der = pair.as_der().expect(FAILED);
             let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref()));
-            (
-                EncodingKey::from_rsa_pem(pem.as_bytes()).expect(FAILED),
-                None,
-            )
+            let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect(FAILED);
+            (key, None, Some(pem))
         }
         KeyKind::EcP256 | KeyKind::EcP384 => {
             let curve = if alg.key_kind() == KeyKind::EcP256 {
@@ -340,13 +369,13 @@ fn generate_key(alg: Algorithm) -> (EncodingKey, Option<Vec<u8>>) {
             let pkcs8 = EcdsaKeyPair::generate(curve)
                 .and_then(|pair| pair.to_pkcs8v1())
                 .expect(FAILED);
-            (EncodingKey::from_ec_der(pkcs8.as_ref()), None)
+            (EncodingKey::from_ec_der(pkcs8.as_ref()), None, None)
         }
         KeyKind::Ed25519 => {
             let pkcs8 = Ed25519KeyPair::generate()
                 .and_then(|pair| pair.to_pkcs8v1())
                 .expect(FAILED);
-            (EncodingKey::from_ed_der(pkcs8.as_ref()), None)
+            (EncodingKey::from_ed_der(pkcs8.as_ref()), None, None)
         }
     }
 }
