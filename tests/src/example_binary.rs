@@ -85,15 +85,57 @@ pub async fn serves_the_contract(binary: &str) {
     child.kill().await.expect("stop the example");
 }
 
-/// Runs `binary` without configuration: it must exit 2 and say what to set.
-pub async fn says_what_to_set_without_an_issuer(binary: &str) {
-    let output = Command::new(binary)
+/// Runs `binary` with no issuer configured: it must start the embedded dev issuer and
+/// print curl commands that, run as printed, return the statuses they announce.
+pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
+    let mut child = Command::new(binary)
         .env_remove("SCOPEGATE_ISSUER")
         .env_remove("SCOPEGATE_AUDIENCE")
-        .output()
+        .env("PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the example");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let expected_commands: usize = example_common::PERSONAS
+        .iter()
+        .map(|p| p.commands.len())
+        .sum();
+    let mut commands = Vec::new();
+    let read_all = async {
+        while commands.len() < expected_commands {
+            let line = lines
+                .next_line()
+                .await
+                .expect("read stdout")
+                .expect("the example prints every command");
+            if line.starts_with("curl ") {
+                commands.push(line);
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read_all)
         .await
-        .expect("run the example");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("SCOPEGATE_ISSUER is not set"), "{stderr}");
+        .expect("the quick start is printed within 30 s");
+
+    for line in &commands {
+        let announced: u16 = line
+            .split("# expect ")
+            .nth(1)
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .expect("each line announces a status");
+        let output = tokio::time::timeout(
+            Duration::from_secs(10),
+            Command::new("sh").arg("-c").arg(line).output(),
+        )
+        .await
+        .expect("curl finishes")
+        .expect("run curl");
+        let got = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        assert_eq!(got, announced.to_string(), "{line}");
+    }
+    child.kill().await.expect("stop the example");
 }

@@ -14,7 +14,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, delete, get, post, web};
-pub use example_common::{Config, ConfigProblem};
+pub use example_common::{Config, ConfigProblem, Setup};
 use scopegate_actix::{Claims, ScopeGate, Verifier, requires_scope};
 use serde::Deserialize;
 use serde_json::json;

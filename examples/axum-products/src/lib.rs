@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-pub use example_common::{Config, ConfigProblem};
+pub use example_common::{Config, ConfigProblem, Setup};
 use scopegate_tower::{AuthLayer, Claims, Verifier, requires_scope};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -1,7 +1,8 @@
-//! `cargo run -p example-axum-products` with `SCOPEGATE_ISSUER` and `SCOPEGATE_AUDIENCE` set.
+//! `cargo run -p example-axum-products`: in front of `SCOPEGATE_ISSUER` (with
+//! `SCOPEGATE_AUDIENCE`), or, without it, the embedded dev issuer with a printed quick start.
 #![allow(clippy::print_stdout)]
 
-use example_axum_products::{Config, bind, serve};
+use example_axum_products::{Setup, bind, serve};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -10,19 +11,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = match Config::from_vars(|name| std::env::var(name).ok()) {
-        Ok(config) => config,
+    let setup = match Setup::from_vars(|name| std::env::var(name).ok()).await {
+        Ok(setup) => setup,
         Err(problem) => {
             eprintln!("{problem}");
             std::process::exit(2);
         }
     };
+    let config = &setup.config;
     let verifier = config.verifier()?;
     if let Err(error) = verifier.refresh_keys().await {
         tracing::warn!(%error, issuer = %config.issuer, "issuer keys unavailable at startup; answering 503 until they are");
     }
     let (listener, addr) = bind(config.port).await?;
     println!("listening on http://{addr}");
+    if let Some(quickstart) = setup.quickstart(&format!("http://{addr}")) {
+        println!("{quickstart}");
+    }
     serve(listener, verifier).await?;
     Ok(())
 }

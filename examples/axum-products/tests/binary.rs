@@ -10,8 +10,8 @@ async fn the_binary_serves_the_contract_in_front_of_an_oidc_issuer() {
 }
 
 #[tokio::test]
-async fn without_an_issuer_the_binary_says_what_to_set() {
-    scopegate_tests::example_binary::says_what_to_set_without_an_issuer(env!(
+async fn without_an_issuer_the_printed_quickstart_works_as_announced() {
+    scopegate_tests::example_binary::quickstart_commands_return_what_they_announce(env!(
         "CARGO_BIN_EXE_example-axum-products"
     ))
     .await;

@@ -1,4 +1,10 @@
-//! Configuration shared by the example APIs: `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE`, `PORT`.
+//! Configuration shared by the example APIs: `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE`,
+//! `PORT`; without `SCOPEGATE_ISSUER`, the embedded dev issuer and a printed quick start.
+
+mod quickstart;
+
+pub use quickstart::{Command, Login, PERSONAS, Persona, quickstart};
+use scopegate_dev_issuer::{DevIssuer, Tenant};
 
 use scopegate_core::{ConfigError, Verifier, VerifierConfig};
 
@@ -7,8 +13,8 @@ use scopegate_core::{ConfigError, Verifier, VerifierConfig};
 pub struct Config {
     /// `SCOPEGATE_ISSUER`: the issuer exactly as in tokens' `iss` (Auth0: `https://<tenant>/`).
     pub issuer: String,
-    /// `SCOPEGATE_AUDIENCE`: the API identifier.
-    pub audience: String,
+    /// `SCOPEGATE_AUDIENCE`: the API identifier (with the embedded issuer: each of its APIs).
+    pub audiences: Vec<String>,
     /// `PORT` (default 3000; 0 picks a free port).
     pub port: u16,
 }
@@ -16,8 +22,6 @@ pub struct Config {
 /// Why the environment does not configure the example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigProblem {
-    /// `SCOPEGATE_ISSUER` is not set.
-    MissingIssuer,
     /// `SCOPEGATE_AUDIENCE` is not set.
     MissingAudience,
     /// `PORT` is not a port number.
@@ -27,43 +31,99 @@ pub enum ConfigProblem {
 impl std::fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::MissingIssuer => {
-                "SCOPEGATE_ISSUER is not set. Set it to your issuer exactly as tokens name it, and \
-                 SCOPEGATE_AUDIENCE to your API identifier, e.g.\n  \
-                 SCOPEGATE_ISSUER=https://your-tenant.us.auth0.com/ SCOPEGATE_AUDIENCE=https://api.example.com\n\
-                 (an embedded local issuer for running without one is not available yet)"
+            Self::MissingAudience => {
+                "SCOPEGATE_ISSUER is set but SCOPEGATE_AUDIENCE is not: set it to your API identifier (the token audience)."
             }
-            Self::MissingAudience => "SCOPEGATE_AUDIENCE is not set: set it to your API identifier (the token audience).",
             Self::InvalidPort => "PORT must be a port number (0 picks a free one).",
         })
     }
 }
 
 impl Config {
-    /// Reads `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE` and `PORT` through `var`.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigProblem> {
-        let issuer = var("SCOPEGATE_ISSUER")
-            .filter(|v| !v.is_empty())
-            .ok_or(ConfigProblem::MissingIssuer)?;
+    /// Reads `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE` and `PORT` through `var`; `None`
+    /// when `SCOPEGATE_ISSUER` is not set (run the embedded issuer instead).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigProblem> {
+        let port = port(&var)?;
+        let Some(issuer) = var("SCOPEGATE_ISSUER").filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
         let audience = var("SCOPEGATE_AUDIENCE")
             .filter(|v| !v.is_empty())
             .ok_or(ConfigProblem::MissingAudience)?;
-        let port = match var("PORT") {
-            Some(port) => port
-                .trim()
-                .parse()
-                .map_err(|_| ConfigProblem::InvalidPort)?,
-            None => 3000,
+        Ok(Some(Self {
+            issuer,
+            audiences: vec![audience],
+            port,
+        }))
+    }
+
+    /// A verifier that discovers the issuer's keys and accepts the configured audiences.
+    pub fn verifier(&self) -> Result<Verifier, ConfigError> {
+        let mut audiences = self.audiences.iter();
+        let first = audiences.next().cloned().unwrap_or_default();
+        audiences
+            .fold(
+                VerifierConfig::new(self.issuer.clone(), first),
+                |config, audience| config.audience(audience.clone()),
+            )
+            .build()
+    }
+}
+
+/// `PORT`, 3000 by default.
+fn port(var: impl Fn(&str) -> Option<String>) -> Result<u16, ConfigProblem> {
+    match var("PORT") {
+        Some(port) => port.trim().parse().map_err(|_| ConfigProblem::InvalidPort),
+        None => Ok(3000),
+    }
+}
+
+impl std::error::Error for ConfigProblem {}
+
+/// What an example runs against: the configured issuer, or the embedded dev issuer.
+#[derive(Debug)]
+pub struct Setup {
+    /// The configuration in effect.
+    pub config: Config,
+    /// The embedded issuer, when `SCOPEGATE_ISSUER` was not set.
+    pub dev_issuer: Option<DevIssuer>,
+}
+
+impl Setup {
+    /// Reads the environment through `var`; without `SCOPEGATE_ISSUER`, starts the
+    /// built-in dev issuer on 127.0.0.1 and accepts tokens for each of its APIs.
+    pub async fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        if let Some(config) = Config::from_vars(&var)? {
+            return Ok(Self {
+                config,
+                dev_issuer: None,
+            });
+        }
+        let port = port(&var)?;
+        let issuer = DevIssuer::start(Tenant::built_in()).await?;
+        let config = Config {
+            issuer: issuer.issuer().to_owned(),
+            audiences: issuer
+                .tenant()
+                .apis
+                .iter()
+                .map(|api| api.identifier.clone())
+                .collect(),
+            port,
         };
         Ok(Self {
-            issuer,
-            audience,
-            port,
+            config,
+            dev_issuer: Some(issuer),
         })
     }
 
-    /// A verifier that discovers the issuer's keys.
-    pub fn verifier(&self) -> Result<Verifier, ConfigError> {
-        VerifierConfig::new(self.issuer.clone(), self.audience.clone()).build()
+    /// The quick start to print once the API listens on `api_base`: one curl command per
+    /// line, with tokens from the embedded issuer; `None` with an external issuer.
+    pub fn quickstart(&self, api_base: &str) -> Option<String> {
+        self.dev_issuer
+            .as_ref()
+            .map(|issuer| quickstart(issuer, api_base))
     }
 }
