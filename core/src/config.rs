@@ -88,12 +88,15 @@ pub struct VerifierConfig {
     pub(crate) rules: Vec<ClaimRule>,
     pub(crate) allow_query_token: bool,
     pub(crate) unavailable_as_invalid_token: bool,
+    pub(crate) token_cache: usize,
     pub(crate) clock: Clock,
 }
 
 impl VerifierConfig {
     /// The default cap on a token's length: 16 KiB.
     pub const DEFAULT_MAX_TOKEN_SIZE: usize = 16 * 1024;
+    /// The default size of the verified-token cache: 10 000 tokens (about 10 MiB).
+    pub const DEFAULT_TOKEN_CACHE: usize = 10_000;
     /// The default clock leeway: 5 seconds.
     pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
 
@@ -112,6 +115,7 @@ impl VerifierConfig {
             rules: Vec::new(),
             allow_query_token: false,
             unavailable_as_invalid_token: false,
+            token_cache: Self::DEFAULT_TOKEN_CACHE,
             clock: Clock::default(),
         }
     }
@@ -205,6 +209,20 @@ impl VerifierConfig {
         self
     }
 
+    /// Size of the verified-token cache, in tokens of up to ~380 bytes (larger tokens
+    /// count more; memory stays near `capacity` KiB); `0` disables it.
+    ///
+    /// A token seen before is accepted without re-checking its signature or re-parsing
+    /// it: the entry is keyed by the exact token bytes (compared in full), dies when `exp`
+    /// (or the maximum age) passes, and is dropped when the key set that verified it is
+    /// replaced, so a key rotated out takes its tokens with it. Scope checks run per
+    /// request as always. Custom [`ClaimRule::check`](crate::ClaimRule::check) closures are
+    /// evaluated when a token is first verified: keep them independent of time.
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.token_cache = capacity;
+        self
+    }
+
     /// Replaces the clock (seconds since the Unix epoch), for tests of time-dependent rules.
     pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.clock = Clock(Some(Arc::new(now)));
@@ -271,6 +289,7 @@ impl fmt::Debug for VerifierConfig {
                 "unavailable_as_invalid_token",
                 &self.unavailable_as_invalid_token,
             )
+            .field("token_cache", &self.token_cache)
             .finish_non_exhaustive()
     }
 }

@@ -244,9 +244,17 @@ fn rsa_modulus_bits(n: &str) -> Result<usize, KeyError> {
 /// let jwks = r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "never-used"}]}"#;
 /// assert!(KeySet::from_jwks(jwks).is_err()); // a JWKS never supplies an HMAC secret
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct KeySet {
     keys: Vec<VerificationKey>,
+    /// Distinguishes key sets, so that cached verifications die with the set that made them.
+    id: u64,
+}
+
+impl Default for KeySet {
+    fn default() -> Self {
+        Self::with_keys(Vec::new())
+    }
 }
 
 impl KeySet {
@@ -256,6 +264,19 @@ impl KeySet {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn with_keys(keys: Vec<VerificationKey>) -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self {
+            keys,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// This set's identity (a fetched or configured set gets a new one).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Adds a key.
@@ -296,7 +317,7 @@ impl KeySet {
         if keys.is_empty() {
             return Err(KeyError::NoUsableKey);
         }
-        Ok(Self { keys })
+        Ok(Self::with_keys(keys))
     }
 
     /// How many keys the set holds.

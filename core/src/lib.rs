@@ -57,6 +57,7 @@ mod response;
 mod scope;
 mod scope_set;
 mod token;
+mod token_cache;
 mod validation;
 mod verifier;
 

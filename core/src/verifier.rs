@@ -20,6 +20,7 @@ use crate::outcome::{AuthMode, Outcome, PendingVerification};
 use crate::remote::{KeyCacheStatus, RemoteKeys};
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
+use crate::token_cache::{CachedToken, TokenCache};
 use crate::validation::ClaimsPolicy;
 
 /// Verifies bearer access tokens. Build it once; clones share everything.
@@ -60,6 +61,7 @@ struct Inner {
     rules: Vec<ClaimRule>,
     allow_query_token: bool,
     unavailable_as_invalid_token: bool,
+    cache: Option<TokenCache>,
     clock: Clock,
 }
 
@@ -95,6 +97,7 @@ impl Verifier {
             rules,
             allow_query_token,
             unavailable_as_invalid_token,
+            token_cache,
             clock,
         } = config;
         let keys = match keys {
@@ -117,6 +120,7 @@ impl Verifier {
                 rules,
                 allow_query_token,
                 unavailable_as_invalid_token,
+                cache: (token_cache > 0).then(|| TokenCache::new(token_cache)),
                 clock,
             }),
         })
@@ -198,6 +202,9 @@ impl Verifier {
     /// Verifies one token if its key is at hand (static keys, or cached keys naming its
     /// `kid`); `None` when the issuer's keys must be fetched first.
     pub fn verify_now(&self, token: &str) -> Option<Result<VerifiedToken, AuthError>> {
+        if let Some(hit) = self.cached(token) {
+            return Some(self.audited(Ok(hit)));
+        }
         let result = match self.prepare(token) {
             Ok(prepared) => match self.inner.keys.keys_now(prepared.header.kid.as_deref())? {
                 Ok(keys) => self.finish(&prepared, &keys),
@@ -251,6 +258,39 @@ impl Verifier {
         result
     }
 
+    /// A cached verification of exactly `token` that still holds: same key set, time claims
+    /// still valid. An entry that no longer holds is dropped.
+    fn cached(&self, token: &str) -> Option<VerifiedToken> {
+        let cache = self.inner.cache.as_ref()?;
+        let entry = cache.get(token)?;
+        let current = match self.inner.keys.keys_now(entry.kid.as_deref()) {
+            Some(Ok(keys)) => keys,
+            // Keys must be fetched or are unavailable: decide on the full path.
+            _ => return None,
+        };
+        if current.id() != entry.key_set || self.inner.clock.now() >= entry.valid_until {
+            cache.remove(token);
+            return None;
+        }
+        Some(entry.token)
+    }
+
+    /// The first second at which `verified` fails the time checks (`exp`, maximum age).
+    fn valid_until(&self, verified: &VerifiedToken) -> u64 {
+        let policy = &self.inner.policy;
+        let expiry = verified.expires_at().saturating_add(policy.leeway);
+        match (policy.max_age, verified.issued_at()) {
+            (Some(max_age), Some(iat)) => {
+                let too_old = iat
+                    .saturating_add(max_age)
+                    .saturating_add(policy.leeway)
+                    .saturating_add(1);
+                expiry.min(too_old)
+            }
+            _ => expiry,
+        }
+    }
+
     /// Everything before the key: size, shape, base64url, header and `alg`.
     fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, AuthError> {
         let inner = &*self.inner;
@@ -277,6 +317,7 @@ impl Verifier {
             .decode(payload_b64)
             .map_err(|_| ErrorKind::MalformedToken)?;
         Ok(Prepared {
+            token,
             header,
             signing_input,
             signature,
@@ -305,12 +346,23 @@ impl Verifier {
             return Err(ErrorKind::ClaimRuleFailed.into());
         }
         let scopes = inner.scope_source.read(&claims);
-        Ok(VerifiedToken::new(claims, scopes, expires_at, header.alg))
+        let verified = VerifiedToken::new(claims, scopes, expires_at, header.alg);
+        if let Some(cache) = &inner.cache {
+            let entry = CachedToken {
+                token: verified.clone(),
+                kid: header.kid.as_deref().map(Box::from),
+                key_set: keys.id(),
+                valid_until: self.valid_until(&verified),
+            };
+            cache.insert(prepared.token, entry);
+        }
+        Ok(verified)
     }
 }
 
 /// A token between [`Verifier::prepare`] and [`Verifier::finish`].
 struct Prepared<'t> {
+    token: &'t str,
     header: Header,
     signing_input: &'t str,
     signature: &'t str,
@@ -324,5 +376,38 @@ impl fmt::Debug for Verifier {
             .field("audiences", &self.inner.policy.audiences)
             .field("algorithms", &self.inner.algorithms)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::TestIssuer;
+
+    #[tokio::test]
+    async fn verified_tokens_are_cached_and_served_from_the_cache() {
+        let issuer = TestIssuer::new();
+        let verifier = issuer.verifier().expect("verifier");
+        let cache = verifier.inner.cache.as_ref().expect("on by default");
+        let token = issuer.token().scope("read:orders").sign();
+        verifier.verify(&token).await.expect("valid");
+        assert_eq!(cache.len(), 1);
+        assert!(
+            verifier.cached(&token).is_some(),
+            "the second verification is a hit"
+        );
+        // Failures are never cached.
+        assert!(
+            verifier
+                .verify(&issuer.token().expired().sign())
+                .await
+                .is_err()
+        );
+        assert_eq!(cache.len(), 1);
+        let off = issuer
+            .verifier_config()
+            .token_cache(0)
+            .build()
+            .expect("verifier");
+        assert!(off.inner.cache.is_none());
     }
 }

@@ -14,6 +14,7 @@ async fn start_axum(idp: &Idp) -> String {
     let config = example_axum_products::Config {
         issuer: idp.issuer(),
         audiences: vec![AUDIENCE.into()],
+        token_cache: true,
         port: 0,
     };
     let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
@@ -28,6 +29,7 @@ async fn start_actix(idp: &Idp) -> String {
     let config = example_actix_products::Config {
         issuer: idp.issuer(),
         audiences: vec![AUDIENCE.into()],
+        token_cache: true,
         port: 0,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -120,34 +122,34 @@ fn the_examples_read_their_configuration_from_the_environment() {
                 .map(|(_, v)| (*v).to_owned())
         }
     };
-    let config = Config::from_vars(vars(&[
-        ("SCOPEGATE_ISSUER", "https://tenant.example/"),
-        ("SCOPEGATE_AUDIENCE", "api"),
-        ("PORT", "8080"),
+    const ISSUER: (&str, &str) = ("SCOPEGATE_ISSUER", "https://tenant.example/");
+    const AUDIENCE_VAR: (&str, &str) = ("SCOPEGATE_AUDIENCE", "api");
+    let expected = Config {
+        issuer: "https://tenant.example/".into(),
+        audiences: vec!["api".into()],
+        port: 8080,
+        token_cache: true,
+    };
+    assert_eq!(
+        Config::from_vars(vars(&[ISSUER, AUDIENCE_VAR, ("PORT", "8080")])),
+        Ok(Some(expected))
+    );
+    let defaults = Config::from_vars(vars(&[ISSUER, AUDIENCE_VAR]))
+        .expect("valid")
+        .expect("configured");
+    assert_eq!((defaults.port, defaults.token_cache), (3000, true));
+    let no_cache = Config::from_vars(vars(&[
+        ISSUER,
+        AUDIENCE_VAR,
+        ("SCOPEGATE_TOKEN_CACHE", "0"),
     ]));
+    assert_eq!(no_cache.map(|c| c.map(|c| c.token_cache)), Ok(Some(false)));
     assert_eq!(
-        config,
-        Ok(Some(Config {
-            issuer: "https://tenant.example/".into(),
-            audiences: vec!["api".into()],
-            port: 8080
-        }))
-    );
-    assert_eq!(
-        Config::from_vars(vars(&[
-            ("SCOPEGATE_ISSUER", "https://t/"),
-            ("SCOPEGATE_AUDIENCE", "api")
-        ]))
-        .map(|c| c.map(|c| c.port)),
-        Ok(Some(3000))
-    );
-    assert_eq!(
-        Config::from_vars(vars(&[("SCOPEGATE_AUDIENCE", "api")])),
+        Config::from_vars(vars(&[AUDIENCE_VAR])),
         Ok(None),
         "no issuer: the embedded one runs"
     );
-    let missing =
-        Config::from_vars(vars(&[("SCOPEGATE_ISSUER", "https://t/")])).expect_err("no audience");
+    let missing = Config::from_vars(vars(&[ISSUER])).expect_err("no audience");
     assert_eq!(missing, ConfigProblem::MissingAudience);
     assert!(
         missing.to_string().contains("SCOPEGATE_AUDIENCE"),
@@ -161,6 +163,7 @@ fn the_examples_read_their_configuration_from_the_environment() {
         issuer: "http://tenant.example/".into(),
         audiences: vec!["api".into()],
         port: 0,
+        token_cache: true,
     };
     assert!(insecure.verifier().is_err());
 }

@@ -17,6 +17,8 @@ pub struct Config {
     pub audiences: Vec<String>,
     /// `PORT` (default 3000; 0 picks a free port).
     pub port: u16,
+    /// `SCOPEGATE_TOKEN_CACHE`: `0` disables the verified-token cache (on by default).
+    pub token_cache: bool,
 }
 
 /// Why the environment does not configure the example.
@@ -54,6 +56,7 @@ impl Config {
             issuer,
             audiences: vec![audience],
             port,
+            token_cache: token_cache(&var),
         }))
     }
 
@@ -66,8 +69,18 @@ impl Config {
                 VerifierConfig::new(self.issuer.clone(), first),
                 |config, audience| config.audience(audience.clone()),
             )
+            .token_cache(if self.token_cache {
+                VerifierConfig::DEFAULT_TOKEN_CACHE
+            } else {
+                0
+            })
             .build()
     }
+}
+
+/// `SCOPEGATE_TOKEN_CACHE`: anything but `0` (or unset) keeps the cache on.
+fn token_cache(var: impl Fn(&str) -> Option<String>) -> bool {
+    var("SCOPEGATE_TOKEN_CACHE").is_none_or(|v| v.trim() != "0")
 }
 
 /// `PORT`, 3000 by default.
@@ -112,6 +125,7 @@ impl Setup {
                 .map(|api| api.identifier.clone())
                 .collect(),
             port,
+            token_cache: token_cache(&var),
         };
         Ok(Self {
             config,
