@@ -102,13 +102,23 @@ fn query_token(query: &str) -> Result<Option<String>, AuthError> {
 fn as_b64token(bytes: &[u8]) -> Option<&str> {
     let body_len = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'=').count();
     let body = &bytes[..body_len];
-    let valid = !body.is_empty()
-        && body.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        });
+    let valid = !body.is_empty() && body.iter().all(|&b| B64TOKEN[usize::from(b)]);
     // Only ASCII bytes remain, so this cannot fail.
     valid.then(|| std::str::from_utf8(bytes).ok()).flatten()
 }
+
+/// Which bytes a `b64token` body may hold (the trailing `=` are handled apart).
+const B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        byte += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

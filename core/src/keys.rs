@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::algorithm::{Algorithm, KeyKind};
 use crate::error::ErrorKind;
+use crate::signature::Verifiers;
 
 /// The smallest RSA modulus scopegate accepts, in bits (RFC 7518 §3.3, NIST SP 800-131A).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -58,8 +59,7 @@ pub struct VerificationKey {
     kid: Option<String>,
     kind: KeyKind,
     alg: Option<Algorithm>,
-    secret_len: usize,
-    decoding: DecodingKey,
+    verifiers: Verifiers,
 }
 
 impl VerificationKey {
@@ -104,20 +104,28 @@ impl VerificationKey {
         };
         let parsed: Jwk =
             serde_json::from_value(jwk.clone()).map_err(|_| KeyError::Unusable("malformed JWK"))?;
-        let kind = match &parsed.algorithm {
+        let malformed = || KeyError::Unusable("malformed JWK");
+        let bytes = |b64: &str| URL_SAFE_NO_PAD.decode(b64).map_err(|_| malformed());
+        let (kind, verifiers) = match &parsed.algorithm {
             AlgorithmParameters::RSA(rsa) => {
                 if rsa_modulus_bits(&rsa.n)? < MIN_RSA_BITS {
                     return Err(KeyError::WeakRsaKey);
                 }
-                KeyKind::Rsa
+                (
+                    KeyKind::Rsa,
+                    Verifiers::rsa(&bytes(&rsa.n)?, &bytes(&rsa.e)?),
+                )
             }
-            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-                EllipticCurve::P256 => KeyKind::EcP256,
-                EllipticCurve::P384 => KeyKind::EcP384,
-                _ => return Err(KeyError::Unusable("unsupported elliptic curve")),
-            },
+            AlgorithmParameters::EllipticCurve(ec) => {
+                let kind = match ec.curve {
+                    EllipticCurve::P256 => KeyKind::EcP256,
+                    EllipticCurve::P384 => KeyKind::EcP384,
+                    _ => return Err(KeyError::Unusable("unsupported elliptic curve")),
+                };
+                (kind, Verifiers::ec(kind, &bytes(&ec.x)?, &bytes(&ec.y)?))
+            }
             AlgorithmParameters::OctetKeyPair(okp) => match okp.curve {
-                EllipticCurve::Ed25519 => KeyKind::Ed25519,
+                EllipticCurve::Ed25519 => (KeyKind::Ed25519, Verifiers::ed25519(&bytes(&okp.x)?)),
                 _ => return Err(KeyError::Unusable("unsupported octet key pair curve")),
             },
             _ => return Err(KeyError::Unusable("unsupported key type")),
@@ -127,14 +135,11 @@ impl VerificationKey {
                 "the key's alg does not fit its key type",
             ));
         }
-        let decoding =
-            DecodingKey::from_jwk(&parsed).map_err(|_| KeyError::Unusable("malformed JWK"))?;
         Ok(Self {
             kid: parsed.common.key_id,
             kind,
             alg,
-            secret_len: 0,
-            decoding,
+            verifiers: verifiers.ok_or_else(malformed)?,
         })
     }
 
@@ -164,8 +169,7 @@ impl VerificationKey {
             kid: None,
             kind: KeyKind::Hmac,
             alg: None,
-            secret_len: secret.len(),
-            decoding: DecodingKey::from_secret(secret),
+            verifiers: Verifiers::hmac(secret),
         })
     }
 
@@ -203,15 +207,12 @@ impl VerificationKey {
 
     /// Whether a token signed with `alg` may be verified with this key.
     pub(crate) fn fits(&self, alg: Algorithm) -> bool {
-        self.kind == alg.key_kind()
-            && self.alg.is_none_or(|own| own == alg)
-            && (self.kind != KeyKind::Hmac || self.secret_len >= alg.min_secret_len())
+        self.alg.is_none_or(|own| own == alg) && self.verifiers.supports(alg)
     }
 
     /// Verifies `signature` (base64url) over `signing_input` with `alg`.
     pub(crate) fn verify(&self, alg: Algorithm, signing_input: &[u8], signature: &str) -> bool {
-        jsonwebtoken::crypto::verify(signature, signing_input, &self.decoding, alg.to_jwt())
-            .unwrap_or(false)
+        self.verifiers.verify(alg, signing_input, signature)
     }
 }
 

@@ -56,6 +56,7 @@ mod requirement;
 mod response;
 mod scope;
 mod scope_set;
+mod signature;
 mod token;
 mod token_cache;
 mod validation;
