@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use scopegate_core::{Match, Requirement, Scope, VerifiedToken};
+use scopegate_core::{Requirement, VerifiedToken};
 
 use crate::context::AuthContext;
 use crate::extract::AuthRejection;
@@ -34,17 +34,4 @@ impl<R: ScopeRule> FromRequest for ScopeGuard<R> {
             .map_err(|error| AuthRejection::new(error, context));
         ready(result)
     }
-}
-
-/// Builds a macro's requirement from literals it already validated.
-///
-/// # Panics
-///
-/// Never for macro output: literals are checked at compile time and the list is non-empty.
-pub fn requirement(matching: Match, scopes: &[&'static str]) -> Requirement {
-    let scopes = scopes
-        .iter()
-        .map(|scope| Scope::from_static(scope))
-        .collect();
-    Requirement::from_scopes(matching, scopes).unwrap_or_else(|e| panic!("requires_scope: {e}"))
 }

@@ -61,7 +61,7 @@ pub use scopegate_macros::requires_scope_actix as requires_scope;
 /// Used by `#[requires_scope]` expansions. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{ScopeGuard, ScopeRule, requirement};
+    pub use crate::guard::{ScopeGuard, ScopeRule};
     pub use scopegate_core::{Match, Requirement};
     pub use std::sync::LazyLock;
 }

@@ -10,7 +10,10 @@
 use scopegate_core::test_util::TestIssuer;
 
 fn main() {
-    let rounds: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
     let issuer = TestIssuer::new();
     let token = issuer
         .token()
@@ -18,12 +21,19 @@ fn main() {
         .claim("azp", "Xq3rT8uVw1yZ2aB4cD6eF7gH9iJ0kL1m")
         .scope("openid profile email read:orders read:products write:products")
         .sign();
-    let verifier = issuer.verifier_config().token_cache(0).build().expect("verifier");
+    let verifier = issuer
+        .verifier_config()
+        .token_cache(0)
+        .build()
+        .expect("verifier");
     let mut accepted = 0;
     for _ in 0..rounds {
         if matches!(verifier.verify_now(&token), Some(Ok(_))) {
             accepted += 1;
         }
     }
-    println!("token of {} bytes, {accepted}/{rounds} verified", token.len());
+    println!(
+        "token of {} bytes, {accepted}/{rounds} verified",
+        token.len()
+    );
 }

@@ -83,6 +83,20 @@ impl Requirement {
         })
     }
 
+    /// A requirement from literals already known to be valid, e.g. checked at compile time
+    /// by `#[requires_scope]`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a literal is not `verb:resource` or the list is empty.
+    pub fn from_static(matching: Match, scopes: &[&'static str]) -> Self {
+        let scopes = scopes
+            .iter()
+            .map(|scope| Scope::from_static(scope))
+            .collect();
+        Self::from_scopes(matching, scopes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Whether all or any scope is needed.
     pub fn matching(&self) -> Match {
         self.matching

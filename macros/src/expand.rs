@@ -31,7 +31,7 @@ pub(crate) fn parse_handler(item: TokenStream) -> syn::Result<ItemFn> {
 
 /// The handler with a leading scope-guard argument, and the marker type carrying its rule.
 /// `krate` is the adapter crate whose `__private` module provides `ScopeGuard`,
-/// `ScopeRule`, `requirement`, `Match`, `Requirement` and `LazyLock`.
+/// `ScopeRule`, `Match`, `Requirement` and `LazyLock`.
 pub(crate) fn guarded_handler(
     krate: &TokenStream,
     args: &ScopeArgs,
@@ -55,7 +55,7 @@ pub(crate) fn guarded_handler(
             fn requirement() -> &'static #krate::__private::Requirement {
                 static REQUIREMENT: #krate::__private::LazyLock<#krate::__private::Requirement> =
                     #krate::__private::LazyLock::new(|| {
-                        #krate::__private::requirement(#matching, &[#(#scopes),*])
+                        #krate::__private::Requirement::from_static(#matching, &[#(#scopes),*])
                     });
                 &REQUIREMENT
             }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use axum_core::body::Body;
 use axum_core::extract::FromRequestParts;
 use http::request::Parts;
-use scopegate_core::{Match, Requirement, Scope, VerifiedToken};
+use scopegate_core::{Requirement, VerifiedToken};
 
 use crate::context::AuthContext;
 use crate::extract::AuthRejection;
@@ -35,17 +35,4 @@ where
             .map(|()| Self(PhantomData))
             .map_err(|error| AuthRejection::new(error, context))
     }
-}
-
-/// Builds a macro's requirement from literals it already validated.
-///
-/// # Panics
-///
-/// Never for macro output: literals are checked at compile time and the list is non-empty.
-pub fn requirement(matching: Match, scopes: &[&'static str]) -> Requirement {
-    let scopes = scopes
-        .iter()
-        .map(|scope| Scope::from_static(scope))
-        .collect();
-    Requirement::from_scopes(matching, scopes).unwrap_or_else(|e| panic!("requires_scope: {e}"))
 }

@@ -72,7 +72,7 @@ pub use scopegate_macros::requires_scope_axum as requires_scope;
 #[cfg(feature = "axum")]
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{ScopeGuard, ScopeRule, requirement};
+    pub use crate::guard::{ScopeGuard, ScopeRule};
     pub use scopegate_core::{Match, Requirement};
     pub use std::sync::LazyLock;
 }

@@ -1,33 +1,13 @@
 //! `cargo run -p example-axum-products`: in front of `SCOPEGATE_ISSUER` (with
 //! `SCOPEGATE_AUDIENCE`), or, without it, the embedded dev issuer with a printed quick start.
-#![allow(clippy::print_stdout)]
 
 use example_axum_products::{Setup, bind, serve};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let setup = match Setup::from_vars(|name| std::env::var(name).ok()).await {
-        Ok(setup) => setup,
-        Err(problem) => {
-            eprintln!("{problem}");
-            std::process::exit(2);
-        }
-    };
-    let config = &setup.config;
-    let verifier = config.verifier()?;
-    if let Err(error) = verifier.refresh_keys().await {
-        tracing::warn!(%error, issuer = %config.issuer, "issuer keys unavailable at startup; answering 503 until they are");
-    }
-    let (listener, addr) = bind(config.port).await?;
-    println!("listening on http://{addr}");
-    if let Some(quickstart) = setup.quickstart(&format!("http://{addr}")) {
-        println!("{quickstart}");
-    }
+    let (setup, verifier) = Setup::start_from_env().await?;
+    let (listener, addr) = bind(setup.config.port).await?;
+    setup.announce(addr);
     serve(listener, verifier).await?;
     Ok(())
 }

@@ -133,6 +133,39 @@ impl Setup {
         })
     }
 
+    /// What an example binary does first: logging from `RUST_LOG` (default `info`), the
+    /// environment read (exit 2 saying what to set on a mistake), the verifier built and
+    /// its keys fetched once (a warning if the issuer cannot be reached yet).
+    pub async fn start_from_env() -> Result<(Self, Verifier), Box<dyn std::error::Error>> {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .init();
+        let setup = match Self::from_vars(|name| std::env::var(name).ok()).await {
+            Ok(setup) => setup,
+            Err(problem) => {
+                eprintln!("{problem}");
+                std::process::exit(2);
+            }
+        };
+        let verifier = setup.config.verifier()?;
+        if let Err(error) = verifier.refresh_keys().await {
+            tracing::warn!(%error, issuer = %setup.config.issuer, "issuer keys unavailable at startup; answering 503 until they are");
+        }
+        Ok((setup, verifier))
+    }
+
+    /// Prints where the API listens and, with the embedded issuer, the quick start.
+    #[allow(clippy::print_stdout)]
+    pub fn announce(&self, addr: std::net::SocketAddr) {
+        println!("listening on http://{addr}");
+        if let Some(quickstart) = self.quickstart(&format!("http://{addr}")) {
+            println!("{quickstart}");
+        }
+    }
+
     /// The quick start to print once the API listens on `api_base`: one curl command per
     /// line, with tokens from the embedded issuer; `None` with an external issuer.
     pub fn quickstart(&self, api_base: &str) -> Option<String> {
