@@ -5,8 +5,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use scopegate_core::test_util::TestIssuer;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::{Idp, Metadata};
 
@@ -21,17 +21,7 @@ pub async fn serves_the_contract(binary: &str) {
         .with_issuer(idp.issuer())
         .with_audience(AUDIENCE);
 
-    let mut child = Command::new(binary)
-        .env("SCOPEGATE_ISSUER", idp.issuer())
-        .env("SCOPEGATE_AUDIENCE", AUDIENCE)
-        .env("PORT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the example");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (mut child, mut lines) = spawn(binary, Some(&idp.issuer()));
     let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("the example prints its address within 30 s")
@@ -88,17 +78,7 @@ pub async fn serves_the_contract(binary: &str) {
 /// Runs `binary` with no issuer configured: it must start the embedded dev issuer and
 /// print curl commands that, run as printed, return the statuses they announce.
 pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
-    let mut child = Command::new(binary)
-        .env_remove("SCOPEGATE_ISSUER")
-        .env_remove("SCOPEGATE_AUDIENCE")
-        .env("PORT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the example");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (mut child, mut lines) = spawn(binary, None);
     let expected_commands: usize = example_common::PERSONAS
         .iter()
         .map(|p| p.commands.len())
@@ -138,4 +118,27 @@ pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
         assert_eq!(got, announced.to_string(), "{line}");
     }
     child.kill().await.expect("stop the example");
+}
+
+/// Starts `binary` on a free port, in front of `issuer` (or the embedded dev issuer with
+/// `None`); returns the process, stopped when dropped, and its stdout lines.
+fn spawn(binary: &str, issuer: Option<&str>) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut command = Command::new(binary);
+    match issuer {
+        Some(issuer) => command
+            .env("SCOPEGATE_ISSUER", issuer)
+            .env("SCOPEGATE_AUDIENCE", AUDIENCE),
+        None => command
+            .env_remove("SCOPEGATE_ISSUER")
+            .env_remove("SCOPEGATE_AUDIENCE"),
+    };
+    let mut child = command
+        .env("PORT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the example");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, BufReader::new(stdout).lines())
 }
