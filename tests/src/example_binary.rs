@@ -10,7 +10,79 @@ use tokio::process::{Child, ChildStdout, Command};
 
 use crate::{Idp, Metadata};
 
-const AUDIENCE: &str = "https://retail.example/api";
+/// The API identifier the example binaries are configured with here.
+pub const AUDIENCE: &str = "https://retail.example/api";
+
+/// The path of the program `name` in the directory of the running executable: the
+/// example binaries next to a harness built in the same `target/` profile.
+pub fn next_to_current_exe(name: &str) -> std::path::PathBuf {
+    std::env::current_exe()
+        .expect("the running executable's path")
+        .with_file_name(name)
+}
+
+/// An example binary running in front of an external issuer; stopped when dropped.
+#[derive(Debug)]
+pub struct ExampleServer {
+    child: Child,
+    base: String,
+}
+
+impl ExampleServer {
+    /// Starts `binary` with `SCOPEGATE_ISSUER=issuer`, `SCOPEGATE_AUDIENCE` =
+    /// [`AUDIENCE`], `PORT=0` and the extra variables `env`, and waits (up to 30 s) for
+    /// the address it prints.
+    pub async fn start(binary: &str, issuer: &str, env: &[(&str, &str)]) -> Self {
+        let (child, mut lines) = spawn(binary, Some(issuer), env);
+        // Log lines (e.g. a failed first key fetch) may come first.
+        let listening = async {
+            loop {
+                let line = lines
+                    .next_line()
+                    .await
+                    .expect("read stdout")
+                    .expect("the example prints its address");
+                if let Some(base) = line.strip_prefix("listening on ") {
+                    return base.to_owned();
+                }
+            }
+        };
+        let base = tokio::time::timeout(Duration::from_secs(30), listening)
+            .await
+            .expect("the example prints its address within 30 s");
+        // Keep draining stdout so the example never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, base }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The process's resident memory in KiB, from `/proc` (Linux); `None` elsewhere.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Stops the process.
+    pub async fn stop(mut self) {
+        self.child.kill().await.expect("stop the example");
+    }
+}
 
 /// Starts `binary` with `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE` and `PORT=0`, reads its
 /// address from stdout, checks a slice of the route contract, and stops it.
@@ -21,16 +93,8 @@ pub async fn serves_the_contract(binary: &str) {
         .with_issuer(idp.issuer())
         .with_audience(AUDIENCE);
 
-    let (mut child, mut lines) = spawn(binary, Some(&idp.issuer()));
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the example prints its address within 30 s")
-        .expect("read stdout")
-        .expect("a line");
-    let base = first
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_owned();
+    let server = ExampleServer::start(binary, &idp.issuer(), &[]).await;
+    let base = server.base().to_owned();
 
     let client = reqwest::Client::new();
     let status = |path: &'static str, token: Option<String>| {
@@ -72,13 +136,13 @@ pub async fn serves_the_contract(binary: &str) {
     );
     // Keys were discovered from the issuer at startup.
     assert_eq!(idp.hits("/.well-known/openid-configuration"), 1);
-    child.kill().await.expect("stop the example");
+    server.stop().await;
 }
 
 /// Runs `binary` with no issuer configured: it must start the embedded dev issuer and
 /// print curl commands that, run as printed, return the statuses they announce.
 pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
-    let (mut child, mut lines) = spawn(binary, None);
+    let (mut child, mut lines) = spawn(binary, None, &[]);
     let expected_commands: usize = example_common::PERSONAS
         .iter()
         .map(|p| p.commands.len())
@@ -121,9 +185,15 @@ pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
 }
 
 /// Starts `binary` on a free port, in front of `issuer` (or the embedded dev issuer with
-/// `None`); returns the process, stopped when dropped, and its stdout lines.
-fn spawn(binary: &str, issuer: Option<&str>) -> (Child, Lines<BufReader<ChildStdout>>) {
+/// `None`), with the extra variables `env`; returns the process, stopped when dropped,
+/// and its stdout lines.
+fn spawn(
+    binary: &str,
+    issuer: Option<&str>,
+    env: &[(&str, &str)],
+) -> (Child, Lines<BufReader<ChildStdout>>) {
     let mut command = Command::new(binary);
+    command.env("PORT", "0").env("RUST_LOG", "warn");
     match issuer {
         Some(issuer) => command
             .env("SCOPEGATE_ISSUER", issuer)
@@ -133,8 +203,7 @@ fn spawn(binary: &str, issuer: Option<&str>) -> (Child, Lines<BufReader<ChildStd
             .env_remove("SCOPEGATE_AUDIENCE"),
     };
     let mut child = command
-        .env("PORT", "0")
-        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

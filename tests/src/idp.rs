@@ -61,6 +61,14 @@ pub struct Idp {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     jwks_hits: Arc<AtomicU64>,
+    running: Arc<Mutex<Option<Running>>>,
+}
+
+/// A serving task and the signal that stops it.
+#[derive(Debug)]
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// Where discovery points the JWKS (distinct from Auth0's fallback location).
@@ -86,14 +94,49 @@ impl Idp {
                 hits: HashMap::new(),
             })),
             jwks_hits: Arc::new(AtomicU64::new(0)),
+            running: Arc::new(Mutex::new(None)),
         };
-        let handler_idp = idp.clone();
+        idp.serve(listener);
+        idp
+    }
+
+    /// Takes the server down: the port is closed and connections are refused, as when
+    /// an issuer is unreachable. Does nothing if it is down already.
+    pub async fn stop(&self) {
+        let running = self.running.lock().expect("lock").take();
+        if let Some(Running { stop, task }) = running {
+            let _ = stop.send(());
+            task.await.expect("the server stops");
+        }
+    }
+
+    /// Brings a stopped server back on the same address. Does nothing if it is running.
+    pub async fn resume(&self) {
+        if self.running.lock().expect("lock").is_some() {
+            return;
+        }
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("rebind the issuer's address");
+        self.serve(listener);
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let handler_idp = self.clone();
         let app = Router::new().fallback(move |uri: Uri| {
             let idp = handler_idp.clone();
             async move { idp.answer(uri).await }
         });
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-        idp
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+        });
+        *self.running.lock().expect("lock") = Some(Running { stop, task });
     }
 
     /// `http://127.0.0.1:PORT/`, with a trailing slash as Auth0 writes issuers.

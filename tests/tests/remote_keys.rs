@@ -360,6 +360,43 @@ async fn issuer_down_after_warm_up_keeps_valid_tokens_verifying() {
 }
 
 #[tokio::test]
+async fn an_issuer_refusing_connections_is_survived_and_rejoined() {
+    let clock = ManualClock::default();
+    let (old, idp) = setup(Metadata::None).await;
+    let verifier = verifier_with(
+        &old,
+        RemoteKeys::discovery(old.issuer()).clock(clock.reader()),
+    );
+    verifier.refresh_keys().await.expect("warm-up");
+    idp.stop().await;
+    assert_eq!(kind(&verifier, &old.token().sign()).await, Ok(()));
+    let new = TestIssuer::new()
+        .with_issuer(old.issuer())
+        .with_kid("rotated-key");
+    assert_eq!(
+        kind(&verifier, &new.token().sign()).await,
+        Err(ErrorKind::UnknownKey),
+        "the refetch for the unknown kid cannot connect"
+    );
+    assert_eq!(idp.jwks_hits(), 1, "nothing reached the stopped issuer");
+
+    idp.set_jwks(json!({"keys": [old.public_jwk(), new.public_jwk()]}));
+    idp.resume().await;
+    // The failed attempt set a 1 s backoff; the first request after it starts the retry
+    // in the background (its own answer comes from the cached keys at once).
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(kind(&verifier, &old.token().sign()).await, Ok(()));
+    wait_for(|| {
+        verifier
+            .key_status()
+            .is_some_and(|s| s.key_ids.iter().any(|kid| kid == "rotated-key"))
+    })
+    .await;
+    assert_eq!(kind(&verifier, &new.token().sign()).await, Ok(()));
+    assert_eq!(idp.jwks_hits(), 2);
+}
+
+#[tokio::test]
 async fn keys_refresh_in_the_background_after_the_ttl_and_honour_max_age() {
     let clock = ManualClock::default();
     let (issuer, idp) = setup(Metadata::None).await;
