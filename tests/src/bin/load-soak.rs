@@ -1,12 +1,14 @@
 //! Load and soak, end to end: each example binary (release build, found next to this
 //! program) in front of an OIDC issuer on 127.0.0.1 takes a bounded mixed load (valid,
 //! missing-scope, expired, forged, wrong-audience and missing tokens, across several
-//! routes) at several connection counts. Every answer is compared with the decision the
-//! route contract requires.
+//! routes) at several connection counts, in several rounds. Every answer is compared with
+//! the decision the route contract requires.
 //!
 //! Prints requests per second, wrong decisions, 5xx answers and the example's resident
 //! memory before and after each phase; exits 1 on any wrong decision, 5xx or failed
-//! request. `REQUESTS` (default 500 000 per example) and `POOL` (distinct valid tokens,
+//! request, or if resident memory grows by more than `RSS_SLACK_KIB` (default 2 048)
+//! between the end of the first round and the end of the last. `REQUESTS` (default
+//! 500 000 per round and example), `ROUNDS` (default 3) and `POOL` (distinct valid tokens,
 //! default 12 000: more than the verified-token cache holds) scale it. Run it with
 //! `scripts/load-soak.sh`.
 #![allow(clippy::print_stdout, reason = "a report printed for people")]
@@ -153,6 +155,8 @@ struct Tally {
 async fn main() -> ExitCode {
     let total: usize = number("REQUESTS", 500_000);
     let pool: usize = number("POOL", 12_000);
+    let rounds: usize = number("ROUNDS", 3).max(1);
+    let slack_kib = number("RSS_SLACK_KIB", 2048) as u64;
     let placeholder = TestIssuer::new();
     let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
     let signer = placeholder
@@ -170,34 +174,54 @@ async fn main() -> ExitCode {
     for binary in ["example-axum-products", "example-actix-products"] {
         let path = next_to_current_exe(binary);
         let mut server = ExampleServer::start(&path.to_string_lossy(), &idp.issuer(), &[]).await;
-        println!("## {binary}: {total} requests");
+        println!("## {binary}: {rounds} rounds of {total} requests");
         // Warm-up: one request of each case, so the key fetch is behind us.
         let warm = Tally::default();
         run(&server, &mix, 0..mix.cycle.len(), 1, &warm).await;
-        let mut rss = rss_mib(&server);
-        println!("RSS after warm-up: {rss}");
+        let mut rss = rss_kib(&server);
+        println!("RSS after warm-up: {}", mib(rss));
         let shares: usize = PHASES.iter().map(|(_, share)| share).sum();
         let mut first = 0;
-        for (connections, share) in PHASES {
-            let count = total * share / shares;
-            let tally = Tally::default();
-            let phase_started = Instant::now();
-            run(&server, &mix, first..first + count, connections, &tally).await;
-            first += count;
-            let secs = phase_started.elapsed().as_secs_f64();
-            let before = rss;
-            rss = rss_mib(&server);
-            let requests = tally.requests.load(Ordering::Relaxed);
-            let wrong = tally.wrong.load(Ordering::Relaxed);
-            let server_errors = tally.server_errors.load(Ordering::Relaxed);
-            let failed = tally.failed.load(Ordering::Relaxed);
-            println!(
-                "{connections:>3} connections: {requests} requests in {secs:.1} s ({:.0}/s), \
-                 {wrong} wrong decisions, {server_errors} 5xx, {failed} failed; RSS {before} -> {rss}",
-                requests as f64 / secs
-            );
-            clean &= requests == count && wrong == 0 && server_errors == 0 && failed == 0;
+        let mut after_first_round = 0;
+        for round in 1..=rounds {
+            println!("round {round} of {rounds}");
+            for (connections, share) in PHASES {
+                let count = total * share / shares;
+                let tally = Tally::default();
+                let phase_started = Instant::now();
+                run(&server, &mix, first..first + count, connections, &tally).await;
+                first += count;
+                let secs = phase_started.elapsed().as_secs_f64();
+                let before = rss;
+                rss = rss_kib(&server);
+                let requests = tally.requests.load(Ordering::Relaxed);
+                let wrong = tally.wrong.load(Ordering::Relaxed);
+                let server_errors = tally.server_errors.load(Ordering::Relaxed);
+                let failed = tally.failed.load(Ordering::Relaxed);
+                println!(
+                    "{connections:>3} connections: {requests} requests in {secs:.1} s ({:.0}/s), \
+                     {wrong} wrong decisions, {server_errors} 5xx, {failed} failed; RSS {} -> {}",
+                    requests as f64 / secs,
+                    mib(before),
+                    mib(rss),
+                );
+                clean &= requests == count && wrong == 0 && server_errors == 0 && failed == 0;
+            }
+            if round == 1 {
+                after_first_round = rss;
+            }
         }
+        // Once the caches and connection buffers are full, later rounds must not grow.
+        let growth = rss.saturating_sub(after_first_round);
+        let stable = rss > 0 && growth <= slack_kib;
+        println!(
+            "RSS after round 1: {}, after round {rounds}: {} ({}, limit {})",
+            mib(after_first_round),
+            mib(rss),
+            if stable { "stable" } else { "GREW" },
+            mib(slack_kib),
+        );
+        clean &= stable;
         clean &= warm.wrong.load(Ordering::Relaxed) == 0;
         clean &= server.is_running();
         server.stop().await;
@@ -263,10 +287,13 @@ async fn run(
     futures_util::future::join_all((0..connections).map(|_| worker())).await;
 }
 
-fn rss_mib(server: &ExampleServer) -> String {
-    server
-        .rss_kib()
-        .map_or("?".into(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0))
+/// The example's resident memory in KiB, 0 if it cannot be read.
+fn rss_kib(server: &ExampleServer) -> u64 {
+    server.rss_kib().unwrap_or(0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn number(name: &str, default: usize) -> usize {
