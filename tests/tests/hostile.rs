@@ -11,6 +11,19 @@ use serde_json::{Value, json};
 
 const AUDIENCE: &str = "https://retail.example/api";
 
+/// A symmetric key the issuer's JWKS also publishes (as some issuers do): anyone who reads
+/// the JWKS knows it, so it must never verify anything.
+const JWKS_OCT_KID: &str = "shared-secret";
+const JWKS_OCT_SECRET: &[u8] = b"published-in-the-jwks-for-all-to-read";
+
+/// The issuer's JWKS with the symmetric key added.
+fn jwks_with_oct_key(issuer: &TestIssuer) -> Value {
+    json!({"keys": [
+        issuer.public_jwk().expect("jwk"),
+        {"kty": "oct", "kid": JWKS_OCT_KID, "alg": "HS256", "use": "sig", "k": b64(JWKS_OCT_SECRET)},
+    ]})
+}
+
 /// What a hostile request must get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -36,7 +49,11 @@ fn b64(bytes: &[u8]) -> String {
 
 /// HMAC-SHA256 of `input` keyed with `secret`, as an attacker would compute it.
 fn hs256(secret: &[u8], input: &str) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    hmac(aws_lc_rs::hmac::HMAC_SHA256, secret, input)
+}
+
+fn hmac(algorithm: aws_lc_rs::hmac::Algorithm, secret: &[u8], input: &str) -> String {
+    let key = aws_lc_rs::hmac::Key::new(algorithm, secret);
     b64(aws_lc_rs::hmac::sign(&key, input.as_bytes()).as_ref())
 }
 
@@ -110,12 +127,43 @@ fn cases(issuer: &TestIssuer, attacker: &TestIssuer) -> Vec<Case> {
         format!("{}.{}", input("HS256"), hs256(b"secret", &input("HS256"))),
         Want::InvalidToken,
     );
+    let oct_header = format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{JWKS_OCT_KID}"}}"#);
+    let oct_input = unsigned(&oct_header, &claims, "")
+        .trim_end_matches('.')
+        .to_owned();
+    add(
+        "HS256 keyed with the JWKS oct key, its kid",
+        format!("{oct_input}.{}", hs256(JWKS_OCT_SECRET, &oct_input)),
+        Want::InvalidToken,
+    );
+    add(
+        "HS256 keyed with the JWKS oct key, the RSA kid",
+        format!(
+            "{}.{}",
+            input("HS256"),
+            hs256(JWKS_OCT_SECRET, &input("HS256"))
+        ),
+        Want::InvalidToken,
+    );
+    add(
+        "HS256 keyed with the JWKS oct key, no kid",
+        {
+            let h = r#"{"alg":"HS256","typ":"JWT"}"#;
+            let i = unsigned(h, &claims, "").trim_end_matches('.').to_owned();
+            format!("{i}.{}", hs256(JWKS_OCT_SECRET, &i))
+        },
+        Want::InvalidToken,
+    );
     add(
         "HS512 keyed with the public JWK",
         format!(
             "{}.{}",
             input("HS512"),
-            hs256(public_jwk.as_bytes(), &input("HS512"))
+            hmac(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                public_jwk.as_bytes(),
+                &input("HS512")
+            )
         ),
         Want::InvalidToken,
     );
@@ -596,7 +644,7 @@ async fn start(idp: &Idp) -> [(&'static str, String); 2] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_are_refused_exactly_and_identically() {
     let placeholder = TestIssuer::new();
-    let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
+    let idp = Idp::start(jwks_with_oct_key(&placeholder), Metadata::Oidc).await;
     let issuer = placeholder
         .with_issuer(idp.issuer())
         .with_audience(AUDIENCE);
