@@ -1,5 +1,6 @@
 //! The scopes a verified token grants, and where they are read from.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -49,12 +50,24 @@ impl ScopeSet {
     }
 }
 
+/// Up to this many scopes, duplicates are found by comparing with each kept scope; beyond
+/// it, with a hash set, so a claim of thousands of scopes stays linear.
+const LINEAR_DEDUP_MAX: usize = 32;
+
 impl<S: AsRef<str>> FromIterator<S> for ScopeSet {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
         let mut scopes: Vec<Box<str>> = Vec::new();
+        // Built only once the linear limit is passed.
+        let mut seen: Option<HashSet<Box<str>>> = None;
         for scope in iter {
             let scope = scope.as_ref();
-            if !scopes.iter().any(|s| **s == *scope) {
+            let new = if scopes.len() < LINEAR_DEDUP_MAX {
+                !scopes.iter().any(|s| **s == *scope)
+            } else {
+                seen.get_or_insert_with(|| scopes.iter().cloned().collect())
+                    .insert(scope.into())
+            };
+            if new {
                 scopes.push(scope.into());
             }
         }
@@ -199,6 +212,31 @@ mod tests {
         ] {
             let set = ScopeSource::Scope.read(&claims(json!({ "scope": value })));
             assert!(set.is_empty(), "{value}");
+        }
+    }
+
+    #[test]
+    fn thousands_of_scopes_keep_their_order_without_duplicates() {
+        let distinct: Vec<String> = (0..5_000).map(|i| format!("read:r{i}")).collect();
+        let listed = distinct
+            .iter()
+            .chain(distinct.iter().rev())
+            .chain(&distinct);
+        let set: ScopeSet = listed.collect();
+        assert_eq!(set.len(), distinct.len());
+        assert!(set.iter().eq(distinct.iter().map(String::as_str)));
+        assert!(set.contains("read:r4999") && !set.contains("read:r5000"));
+    }
+
+    #[test]
+    fn duplicates_around_the_linear_limit_are_removed() {
+        for distinct in [LINEAR_DEDUP_MAX - 1, LINEAR_DEDUP_MAX, LINEAR_DEDUP_MAX + 1] {
+            let scopes: Vec<String> = (0..distinct).map(|i| format!("s:{i}")).collect();
+            let set: ScopeSet = scopes.iter().chain(&scopes).collect();
+            assert!(
+                set.iter().eq(scopes.iter().map(String::as_str)),
+                "{distinct}"
+            );
         }
     }
 

@@ -30,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
         for scope in granted.iter() {
             assert!(expected.contains(&scope), "{scope:?} granted from nowhere");
         }
+        // In the order listed, each scope once.
+        assert!(granted.iter().eq(first_occurrences(&expected)));
     }
 
     if let Ok(text) = std::str::from_utf8(data) {
@@ -39,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
         for piece in &pieces {
             assert!(set.contains(piece));
         }
+        assert!(set.iter().eq(first_occurrences(&pieces)));
         for scope in set.iter() {
             assert!(!scope.is_empty() && !scope.contains(' '));
         }
@@ -46,3 +49,14 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(ScopeSet::from_space_delimited(&set.to_string()), set);
     }
 });
+
+/// `items` without repeats, each kept where it first appears.
+fn first_occurrences<'a>(items: &[&'a str]) -> Vec<&'a str> {
+    let mut kept: Vec<&str> = Vec::new();
+    for item in items {
+        if !kept.contains(item) {
+            kept.push(item);
+        }
+    }
+    kept
+}
