@@ -77,6 +77,63 @@ async fn tampered_payload_or_signature_fails() {
     );
 }
 
+/// Degenerate signatures for a verifier that allows the algorithm and holds the right key:
+/// the "psychic signature" family (CVE-2022-21449: r = s = 0 accepted by a broken ECDSA
+/// check), values at or above the curve order, DER instead of the fixed-size JWS form, and
+/// all-zero or all-ones EdDSA signatures.
+#[tokio::test]
+async fn psychic_and_degenerate_signatures_fail() {
+    // The group orders of P-256 and P-384 (SEC 2), big-endian.
+    const P256_N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+    const P384_N: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf\
+                          581a0db248b0a77aecec196accc52973";
+    for (alg, order) in [
+        (Algorithm::ES256, hex_decode(P256_N)),
+        (Algorithm::ES384, hex_decode(P384_N)),
+        (Algorithm::EdDSA, Vec::new()),
+    ] {
+        let issuer = TestIssuer::with_algorithm(alg);
+        let verifier = issuer.verifier().expect("config");
+        let token = issuer.token().scope("read:orders").sign();
+        assert_eq!(verify(&verifier, &token).await, Ok(()), "{alg}: genuine");
+        let (input, genuine) = token.rsplit_once('.').expect("three parts");
+        let size = if alg == Algorithm::EdDSA {
+            64
+        } else {
+            2 * order.len()
+        };
+        assert_eq!(base64_decode(genuine).len(), size, "{alg}: signature size");
+
+        let mut signatures = vec![
+            ("zeros", vec![0u8; size]),
+            ("ones", vec![0xff; size]),
+            (
+                "DER r = s = 0",
+                vec![0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00],
+            ),
+        ];
+        if !order.is_empty() {
+            let half = order.len();
+            let mut one = vec![0u8; half];
+            one[half - 1] = 1;
+            signatures.push(("r = s = n", [order.clone(), order.clone()].concat()));
+            signatures.push(("r = 1, s = 0", [one.clone(), vec![0u8; half]].concat()));
+            signatures.push(("r = 0, s = 1", [vec![0u8; half], one].concat()));
+            signatures.push(("r = n, s = genuine", {
+                let genuine = base64_decode(genuine);
+                [order.clone(), genuine[half..].to_vec()].concat()
+            }));
+        }
+        for (name, signature) in signatures {
+            assert_eq!(
+                verify(&verifier, &format!("{input}.{}", base64_url(&signature))).await,
+                Err(ErrorKind::InvalidSignature),
+                "{alg}: {name}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn alg_allow_list_comes_from_configuration_only() {
     // A valid ES256 token is refused by a verifier that allows only RS256, even with the key.
@@ -175,6 +232,13 @@ async fn rsa_public_key_used_as_hmac_secret_is_refused() {
 fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64url")
 }
 
 #[tokio::test]
