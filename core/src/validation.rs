@@ -96,12 +96,21 @@ impl ClaimsPolicy {
     }
 }
 
-/// A NumericDate claim: a non-negative integer number of seconds, or absent.
-/// Strings, floats, negatives, `null` and numbers beyond `u64` are [`ErrorKind::InvalidClaim`].
+/// The largest NumericDate accepted: 2^53 − 1, the largest integer every JSON
+/// implementation represents exactly (I-JSON, RFC 7493 §2.2).
+pub(crate) const MAX_NUMERIC_DATE: u64 = (1 << 53) - 1;
+
+/// A NumericDate claim: a non-negative integer number of seconds up to
+/// [`MAX_NUMERIC_DATE`], or absent. Strings, floats, negatives, `null` and larger numbers
+/// are [`ErrorKind::InvalidClaim`].
 fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, ErrorKind> {
     match claims.get(name) {
         None => Ok(None),
-        Some(value) => value.as_u64().map(Some).ok_or(ErrorKind::InvalidClaim),
+        Some(value) => value
+            .as_u64()
+            .filter(|&seconds| seconds <= MAX_NUMERIC_DATE)
+            .map(Some)
+            .ok_or(ErrorKind::InvalidClaim),
     }
 }
 
@@ -199,6 +208,10 @@ mod tests {
             json!({"sub": 1}),
             json!({"azp": ["x"]}),
             json!({"iss": ["https://tenant.example/"]}),
+            json!({"exp": MAX_NUMERIC_DATE + 1}),
+            json!({"exp": u64::MAX}),
+            json!({"nbf": MAX_NUMERIC_DATE + 1}),
+            json!({"iat": u64::MAX}),
         ] {
             assert_eq!(
                 check(&policy(), extra.clone()),
@@ -206,6 +219,13 @@ mod tests {
                 "{extra}"
             );
         }
+    }
+
+    #[test]
+    fn numeric_dates_up_to_2_pow_53_minus_1_are_accepted() {
+        let far = MAX_NUMERIC_DATE;
+        assert_eq!(check(&policy(), json!({"exp": far})), Ok(far));
+        assert!(check(&policy(), json!({"exp": far, "iat": 0, "nbf": 0})).is_ok());
     }
 
     #[test]

@@ -111,10 +111,19 @@ fn accepted_token_is_valid(
         _ => false,
     };
     assert!(aud_ok, "accepted aud {:?}", claims["aud"]);
+    // I-JSON (RFC 7493 §2.2): NumericDates stay within 2^53 - 1.
+    let max_numeric_date = (1u64 << 53) - 1;
     let exp = claims["exp"]
         .as_u64()
         .expect("accepted exp is a non-negative integer");
+    assert!(exp <= max_numeric_date, "accepted exp {exp}");
     assert_eq!(token.expires_at(), exp);
+    if let Some(iat) = claims.get("iat") {
+        let iat = iat
+            .as_u64()
+            .expect("accepted iat is a non-negative integer");
+        assert!(iat <= max_numeric_date, "accepted iat {iat}");
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
@@ -126,5 +135,6 @@ fn accepted_token_is_valid(
             .as_u64()
             .expect("accepted nbf is a non-negative integer");
         assert!(nbf <= now + 3600, "accepted a token valid only from {nbf}");
+        assert!(nbf <= max_numeric_date, "accepted nbf {nbf}");
     }
 }
