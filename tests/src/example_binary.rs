@@ -30,9 +30,30 @@ pub struct ExampleServer {
 
 impl ExampleServer {
     /// Starts `binary` with `SCOPEGATE_ISSUER=issuer`, `SCOPEGATE_AUDIENCE` =
-    /// [`AUDIENCE`], `PORT=0` and the extra variables `env`, and waits (up to 30 s) for
-    /// the address it prints.
+    /// [`AUDIENCE`], `PORT=0`, `RUST_LOG=warn` and the extra variables `env` (an empty
+    /// value removes the variable), and waits (up to 30 s) for the address it prints.
     pub async fn start(binary: &str, issuer: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with_output(binary, issuer, env, None).await
+    }
+
+    /// As [`start`](Self::start); every line the example prints after its address is sent
+    /// to the returned receiver.
+    pub async fn start_logging(
+        binary: &str,
+        issuer: &str,
+        env: &[(&str, &str)],
+    ) -> (Self, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let server = Self::start_with_output(binary, issuer, env, Some(sender)).await;
+        (server, receiver)
+    }
+
+    async fn start_with_output(
+        binary: &str,
+        issuer: &str,
+        env: &[(&str, &str)],
+        output: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> Self {
         let (child, mut lines) = spawn(binary, Some(issuer), env);
         // Log lines (e.g. a failed first key fetch) may come first.
         let listening = async {
@@ -51,7 +72,13 @@ impl ExampleServer {
             .await
             .expect("the example prints its address within 30 s");
         // Keep draining stdout so the example never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(output) = &output {
+                    let _ = output.send(line);
+                }
+            }
+        });
         Self { child, base }
     }
 
@@ -139,6 +166,67 @@ pub async fn serves_the_contract(binary: &str) {
     server.stop().await;
 }
 
+/// Starts `binary` with its default logging (no `RUST_LOG`), sends accepted requests,
+/// then one refused for a missing scope and one with an expired token: the example must write
+/// an audit line for each refusal and none for an accepted request.
+pub async fn default_logging_records_refusals_only(binary: &str) {
+    let placeholder = TestIssuer::new();
+    let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
+    let issuer = placeholder
+        .with_issuer(idp.issuer())
+        .with_audience(AUDIENCE);
+    let (server, mut output) =
+        ExampleServer::start_logging(binary, &idp.issuer(), &[("RUST_LOG", "")]).await;
+    let client = reqwest::Client::new();
+    let get = |token: String| {
+        let request = client
+            .get(format!("{}/api/orders", server.base()))
+            .bearer_auth(token);
+        async move { request.send().await.expect("response").status().as_u16() }
+    };
+    let reader = issuer
+        .token()
+        .subject("auth0|sam")
+        .scope("read:orders")
+        .sign();
+    for _ in 0..20 {
+        assert_eq!(get(reader.clone()).await, 200);
+    }
+    assert_eq!(get(issuer.token().scope("read:products").sign()).await, 403);
+    assert_eq!(
+        get(issuer.token().scope("read:orders").expired().sign()).await,
+        401
+    );
+
+    // Lines come in request order: once both refusals are written, any line an accepted
+    // request wrote has been read too.
+    let mut audit = Vec::new();
+    let both_refusals = async {
+        while audit
+            .iter()
+            .filter(|l: &&String| l.contains(r#"decision="deny""#))
+            .count()
+            < 2
+        {
+            let line = output.recv().await.expect("the example keeps running");
+            if line.contains("scopegate::audit") {
+                audit.push(line);
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), both_refusals)
+        .await
+        .expect("both refusals are logged");
+    assert_eq!(audit.len(), 2, "only the refusals are logged: {audit:#?}");
+    assert!(
+        audit[0].contains(r#"reason="insufficient_scope""#),
+        "{}",
+        audit[0]
+    );
+    assert!(audit[1].contains(r#"reason="expired""#), "{}", audit[1]);
+    server.stop().await;
+}
+
 /// Runs `binary` with no issuer configured: it must start the embedded dev issuer and
 /// print curl commands that, run as printed, return the statuses they announce.
 pub async fn quickstart_commands_return_what_they_announce(binary: &str) {
@@ -202,8 +290,14 @@ fn spawn(
             .env_remove("SCOPEGATE_ISSUER")
             .env_remove("SCOPEGATE_AUDIENCE"),
     };
+    for (name, value) in env {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
     let mut child = command
-        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

@@ -1,4 +1,6 @@
-//! Every decision emits one audit event on `scopegate::audit`, and no event carries the token.
+//! Every decision emits one audit event on `scopegate::audit`, and no event carries the
+//! token. Denials are INFO events; allows are DEBUG, so the usual `info` level writes
+//! nothing for an accepted request.
 
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{Requirement, audit};
@@ -7,7 +9,7 @@ use scopegate_tests::CapturedLog;
 #[tokio::test]
 async fn decisions_are_audited_without_the_token() {
     let captured = CapturedLog::default();
-    let _guard = captured.install(tracing::Level::INFO);
+    let _guard = captured.install(tracing::Level::DEBUG);
 
     let mut seen: Vec<String> = Vec::new();
     let issuer = TestIssuer::new();
@@ -25,6 +27,7 @@ async fn decisions_are_audited_without_the_token() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     let line = &lines[0];
     assert!(line.contains(audit::TARGET), "{line}");
+    assert!(line.contains("DEBUG"), "an allow is a DEBUG event: {line}");
     for field in [
         r#"decision="allow""#,
         r#"sub="auth0|ivy""#,
@@ -41,6 +44,11 @@ async fn decisions_are_audited_without_the_token() {
     let lines = captured.take_lines();
     seen.extend(lines.iter().cloned());
     assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(" INFO "),
+        "a denial is an INFO event: {}",
+        lines[0]
+    );
     for field in [
         r#"decision="deny""#,
         r#"reason="insufficient_scope""#,
@@ -57,7 +65,9 @@ async fn decisions_are_audited_without_the_token() {
     seen.extend(lines.iter().cloned());
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
-        lines[0].contains(r#"decision="deny""#) && lines[0].contains(r#"reason="expired""#),
+        lines[0].contains(" INFO ")
+            && lines[0].contains(r#"decision="deny""#)
+            && lines[0].contains(r#"reason="expired""#),
         "{}",
         lines[0]
     );
@@ -100,4 +110,37 @@ async fn decisions_are_audited_without_the_token() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn at_info_level_allows_write_nothing_and_denials_one_line() {
+    let captured = CapturedLog::default();
+    let _guard = captured.install(tracing::Level::INFO);
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier().expect("config");
+    let read_orders = Requirement::all(["read:orders"]).expect("req");
+
+    let token = issuer.token().scope("read:orders").sign();
+    let header = format!("Bearer {token}");
+    for _ in 0..3 {
+        let verified = verifier
+            .authenticate([header.as_bytes()], None)
+            .await
+            .expect("valid");
+        read_orders.check(&verified).expect("granted");
+    }
+    assert_eq!(captured.take_lines(), Vec::<String>::new());
+
+    let verified = verifier.verify(&token).await.expect("valid");
+    assert!(
+        Requirement::all(["write:products"])
+            .expect("req")
+            .check(&verified)
+            .is_err()
+    );
+    let lines = captured.take_lines();
+    assert!(
+        lines.len() == 1 && lines[0].contains(r#"reason="insufficient_scope""#),
+        "{lines:?}"
+    );
 }

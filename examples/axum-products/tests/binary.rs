@@ -16,3 +16,11 @@ async fn without_an_issuer_the_printed_quickstart_works_as_announced() {
     ))
     .await;
 }
+
+#[tokio::test]
+async fn default_logging_records_refusals_and_not_accepted_requests() {
+    scopegate_tests::example_binary::default_logging_records_refusals_only(env!(
+        "CARGO_BIN_EXE_example-axum-products"
+    ))
+    .await;
+}
