@@ -111,6 +111,82 @@ async fn both_adapters_answer_every_case_identically_and_as_specified() {
     assert_eq!(idp.hits("/.well-known/openid-configuration"), 2);
 }
 
+/// `POST /api/products` with `write:products`: an empty body and a JSON `{name}` create
+/// (201); anything else is 400 `invalid_body`, the same on both adapters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_product_takes_an_empty_body_or_a_json_name() {
+    let placeholder = TestIssuer::new();
+    let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
+    let issuer = placeholder
+        .with_issuer(idp.issuer())
+        .with_audience(AUDIENCE);
+    let token = issuer
+        .token()
+        .subject("auth0|ivy")
+        .scope("write:products")
+        .sign();
+    let client = reqwest::Client::new();
+    // (body, content type, status, `name` of a 201 or `error` of a 400)
+    let cases: [(&str, Option<&str>, u16, Value); 7] = [
+        ("", None, 201, Value::Null),
+        ("", Some("application/json"), 201, Value::Null),
+        (
+            r#"{"name":"Grinder"}"#,
+            Some("application/json"),
+            201,
+            "Grinder".into(),
+        ),
+        (r#"{"name":"Kettle"}"#, None, 201, "Kettle".into()),
+        (
+            "name=Grinder",
+            Some("application/x-www-form-urlencoded"),
+            400,
+            "invalid_body".into(),
+        ),
+        (
+            r#"{"title":"Grinder"}"#,
+            Some("application/json"),
+            400,
+            "invalid_body".into(),
+        ),
+        ("{", Some("application/json"), 400, "invalid_body".into()),
+    ];
+    for (adapter, base) in [
+        ("axum", start_axum(&idp).await),
+        ("actix", start_actix(&idp).await),
+    ] {
+        for (body, content_type, status, want) in &cases {
+            let mut request = client
+                .post(format!("{base}/api/products"))
+                .bearer_auth(&token)
+                .body(*body);
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", *content_type);
+            }
+            let response = request.send().await.expect("response");
+            let name = format!("{adapter}: {body:?} as {content_type:?}");
+            assert_eq!(response.status().as_u16(), *status, "{name}");
+            let answer: Value = response.json().await.expect("JSON body");
+            if *status == 201 {
+                assert_eq!(answer["name"], *want, "{name}");
+                assert_eq!(answer["by"], "auth0|ivy", "{name}");
+            } else {
+                assert_eq!(answer["error"], *want, "{name}");
+            }
+        }
+        let unauthorized = client
+            .post(format!("{base}/api/products"))
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(
+            unauthorized.status().as_u16(),
+            401,
+            "{adapter}: no token, no body"
+        );
+    }
+}
+
 #[test]
 fn the_examples_read_their_configuration_from_the_environment() {
     use example_axum_products::{Config, ConfigProblem};

@@ -14,9 +14,9 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, delete, get, post, web};
-pub use example_common::{Config, ConfigProblem, Setup};
+use example_common::INVALID_BODY;
+pub use example_common::{Config, ConfigProblem, NewProduct, Setup};
 use scopegate_actix::{Claims, ScopeGate, Verifier, requires_scope};
-use serde::Deserialize;
 use serde_json::json;
 
 /// Registers the contract: `/api/public` open, the rest of `/api` behind `ScopeGate`.
@@ -53,18 +53,19 @@ async fn list_products() -> HttpResponse {
     )
 }
 
-/// A product to create.
-#[derive(Debug, Deserialize)]
-pub struct NewProduct {
-    /// Its name.
-    pub name: String,
-}
-
+/// An empty body or `{"name": ...}`.
 #[post("/products")]
 #[requires_scope("write:products")]
-async fn create_product(claims: Claims, product: web::Json<NewProduct>) -> HttpResponse {
-    HttpResponse::Created()
-        .json(json!({"message": "Product created.", "name": product.name, "by": claims.subject()}))
+async fn create_product(claims: Claims, body: web::Bytes) -> HttpResponse {
+    match NewProduct::from_body(&body) {
+        Ok(product) => {
+            let name = product.map(|product| product.name);
+            HttpResponse::Created()
+                .json(json!({"message": "Product created.", "name": name, "by": claims.subject()}))
+        }
+        Err(_) => HttpResponse::BadRequest()
+            .json(json!({"error": "invalid_body", "error_description": INVALID_BODY})),
+    }
 }
 
 #[get("/orders")]

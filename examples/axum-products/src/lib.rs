@@ -12,12 +12,13 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-pub use example_common::{Config, ConfigProblem, Setup};
+use example_common::INVALID_BODY;
+pub use example_common::{Config, ConfigProblem, NewProduct, Setup};
 use scopegate_tower::{AuthLayer, Claims, Verifier, requires_scope};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The router: `/api/public` open, everything else behind `AuthLayer`.
@@ -49,20 +50,20 @@ async fn list_products() -> Json<Value> {
     Json(json!({"products": [{"id": 1, "name": "Espresso machine"}, {"id": 2, "name": "Grinder"}]}))
 }
 
-/// A product to create.
-#[derive(Debug, Deserialize)]
-pub struct NewProduct {
-    /// Its name.
-    pub name: String,
-}
-
+/// An empty body or `{"name": ...}`.
 #[requires_scope("write:products")]
-async fn create_product(
-    claims: Claims,
-    Json(product): Json<NewProduct>,
-) -> (StatusCode, Json<Value>) {
-    let body = json!({"message": "Product created.", "name": product.name, "by": claims.subject()});
-    (StatusCode::CREATED, Json(body))
+async fn create_product(claims: Claims, body: Bytes) -> (StatusCode, Json<Value>) {
+    match NewProduct::from_body(&body) {
+        Ok(product) => {
+            let name = product.map(|product| product.name);
+            let body = json!({"message": "Product created.", "name": name, "by": claims.subject()});
+            (StatusCode::CREATED, Json(body))
+        }
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_body", "error_description": INVALID_BODY})),
+        ),
+    }
 }
 
 #[requires_scope("read:orders")]

@@ -1,8 +1,10 @@
 //! Configuration shared by the example APIs: `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE`,
 //! `PORT`; without `SCOPEGATE_ISSUER`, the embedded dev issuer and a printed quick start.
 
+mod product;
 mod quickstart;
 
+pub use product::{INVALID_BODY, InvalidBody, NewProduct};
 pub use quickstart::{Command, Login, PERSONAS, Persona, quickstart};
 use scopegate_dev_issuer::{DevIssuer, Tenant};
 
