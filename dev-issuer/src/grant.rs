@@ -1,6 +1,6 @@
 //! Which scopes a token gets: Auth0's computation, as one pure function.
 
-use crate::tenant::{Api, Application, Tenant, User, UserAccessPolicy};
+use crate::tenant::{Api, Application, SubjectType, Tenant, User, UserAccessPolicy};
 
 /// Who asks for the token.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,7 @@ pub struct Grant {
 pub enum Refusal {
     /// The API's user access policy is `deny`.
     PolicyDenies,
-    /// The application has no client grant for the API (and needs one).
+    /// A machine's application has no `client` client grant for the API.
     NoClientGrant,
 }
 
@@ -50,8 +50,11 @@ impl Refusal {
 /// | off | allow | requested ∩ API permissions |
 /// | any | deny | refused |
 ///
-/// Users who request nothing get nothing. Machines get app grant ∩ requested, or the whole
-/// grant when nothing is requested, and are refused without a grant.
+/// "App grant" is the application's client grant for the API of the flow's subject type:
+/// `user` for users, `client` for machines. Under `allow_via_client_grant` a user of an
+/// application without a `user` grant still gets a token, with no scopes, as Auth0 issues
+/// it. Users who request nothing get nothing. Machines get app grant ∩ requested, or the
+/// whole grant when nothing is requested, and are refused without a `client` grant.
 pub fn grant(
     tenant: &Tenant,
     subject: Subject<'_>,
@@ -59,7 +62,6 @@ pub fn grant(
     api: &Api,
     requested: Option<&[&str]>,
 ) -> Result<Grant, Refusal> {
-    let app_grant = app.grants.get(&api.identifier);
     let in_api_order = |allowed: &dyn Fn(&str) -> bool| -> Vec<String> {
         api.permissions
             .iter()
@@ -70,7 +72,9 @@ pub fn grant(
     let was_requested = |p: &str| requested.is_some_and(|r| r.contains(&p));
     match subject {
         Subject::Machine => {
-            let ceiling = app_grant.ok_or(Refusal::NoClientGrant)?;
+            let ceiling = app
+                .grant(&api.identifier, SubjectType::Client)
+                .ok_or(Refusal::NoClientGrant)?;
             let scopes = in_api_order(&|p| {
                 ceiling.iter().any(|g| g == p) && (requested.is_none() || was_requested(p))
             });
@@ -81,12 +85,14 @@ pub fn grant(
             })
         }
         Subject::User(user) => {
-            let via_grant = match api.user_access_policy {
+            // `Some(ceiling)`: the user grant caps the scopes (no grant: nothing passes).
+            let via_grant: Option<&[String]> = match api.user_access_policy {
                 UserAccessPolicy::Deny => return Err(Refusal::PolicyDenies),
                 UserAccessPolicy::Allow => None,
-                UserAccessPolicy::AllowViaClientGrant => {
-                    Some(app_grant.ok_or(Refusal::NoClientGrant)?)
-                }
+                UserAccessPolicy::AllowViaClientGrant => Some(
+                    app.grant(&api.identifier, SubjectType::User)
+                        .unwrap_or_default(),
+                ),
             };
             let held = tenant.user_permissions(user, &api.identifier);
             let holds = |p: &str| held.iter().any(|h| h == p);
@@ -109,16 +115,32 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::tenant::ClientGrant;
 
     const API: &str = "https://api.test/";
     const ALL: [&str; 3] = ["read:a", "write:a", "delete:a"];
 
     /// A tenant with one API configured as given, a user holding `read:a write:a`, and an
-    /// application granted `read:a delete:a` (or nothing).
+    /// application granted `read:a delete:a` for both users and itself (or nothing).
     fn tenant(
         rbac: bool,
         policy: UserAccessPolicy,
         with_grant: bool,
+        add_permissions: bool,
+    ) -> Tenant {
+        let types: &[SubjectType] = if with_grant {
+            &[SubjectType::Client, SubjectType::User]
+        } else {
+            &[]
+        };
+        tenant_with_grants(rbac, policy, types, add_permissions)
+    }
+
+    /// As [`tenant`], with a `read:a delete:a` grant for each subject type in `types`.
+    fn tenant_with_grants(
+        rbac: bool,
+        policy: UserAccessPolicy,
+        types: &[SubjectType],
         add_permissions: bool,
     ) -> Tenant {
         let api = Api {
@@ -135,11 +157,14 @@ mod tests {
                 vec!["read:a".into(), "write:a".into()],
             )]),
         };
-        let grants = if with_grant {
-            BTreeMap::from([(API.to_owned(), vec!["read:a".into(), "delete:a".into()])])
-        } else {
-            BTreeMap::new()
-        };
+        let client_grants = types
+            .iter()
+            .map(|&subject_type| ClientGrant {
+                audience: API.into(),
+                subject_type,
+                scope: vec!["read:a".into(), "delete:a".into()],
+            })
+            .collect();
         Tenant {
             token_lifetime_secs: 60,
             apis: vec![api],
@@ -160,7 +185,7 @@ mod tests {
                 name: "a".into(),
                 client_id: "a".into(),
                 client_secret: "s".into(),
-                grants,
+                client_grants,
             }],
         }
     }
@@ -207,13 +232,8 @@ mod tests {
                 Some(&ALL),
                 Ok(vec!["read:a", "delete:a"]),
             ),
-            (
-                false,
-                AllowViaClientGrant,
-                false,
-                Some(&ALL),
-                Err(Refusal::NoClientGrant),
-            ),
+            // No grant for the app: the token is issued, with no scopes.
+            (false, AllowViaClientGrant, false, Some(&ALL), Ok(vec![])),
             (
                 true,
                 AllowViaClientGrant,
@@ -221,13 +241,7 @@ mod tests {
                 Some(&ALL),
                 Ok(vec!["read:a"]),
             ),
-            (
-                true,
-                AllowViaClientGrant,
-                false,
-                Some(&ALL),
-                Err(Refusal::NoClientGrant),
-            ),
+            (true, AllowViaClientGrant, false, Some(&ALL), Ok(vec![])),
             (
                 false,
                 Allow,
@@ -252,6 +266,34 @@ mod tests {
                 "rbac={rbac} {policy:?} grant={with_grant} {requested:?}"
             );
         }
+    }
+
+    #[test]
+    fn each_flow_uses_the_grant_of_its_subject_type() {
+        // Only a `client` grant: machines get it, users through the app get nothing.
+        let t = tenant_with_grants(true, AllowViaClientGrant, &[SubjectType::Client], true);
+        assert_eq!(
+            run(&t, None, None),
+            Ok(vec!["read:a".into(), "delete:a".into()])
+        );
+        let g = grant(
+            &t,
+            Subject::User(t.user("u").expect("u")),
+            &t.applications[0],
+            &t.apis[0],
+            Some(&ALL),
+        );
+        assert_eq!(
+            g.map(|g| (g.scopes, g.permissions)),
+            Ok((vec![], Some(vec![])))
+        );
+        // Only a `user` grant: users get it, the machine is refused.
+        let t = tenant_with_grants(false, AllowViaClientGrant, &[SubjectType::User], false);
+        assert_eq!(
+            run(&t, Some("u"), Some(&ALL)),
+            Ok(vec!["read:a".into(), "delete:a".into()])
+        );
+        assert_eq!(run(&t, None, None), Err(Refusal::NoClientGrant));
     }
 
     #[test]

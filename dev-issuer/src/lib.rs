@@ -36,5 +36,6 @@ pub use grant::{Grant, Refusal, Subject, grant};
 pub use mint::{Minter, TokenError, TokenRequest, TokenResponse};
 pub use server::DevIssuer;
 pub use tenant::{
-    Api, Application, BUILT_IN_TOML, ConfigError, Role, Tenant, User, UserAccessPolicy,
+    Api, Application, BUILT_IN_TOML, ClientGrant, ConfigError, Role, SubjectType, Tenant, User,
+    UserAccessPolicy,
 };

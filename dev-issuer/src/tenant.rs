@@ -13,7 +13,8 @@ use toml::Spanned;
 pub enum UserAccessPolicy {
     /// Any user of any application.
     Allow,
-    /// Users of applications with a client grant for the API.
+    /// Users get at most their application's `user` client grant for the API; without
+    /// one, a token with no scopes.
     AllowViaClientGrant,
     /// Nobody: user token requests are refused.
     Deny,
@@ -54,6 +55,37 @@ pub struct User {
     pub roles: Vec<String>,
 }
 
+/// Which flows a client grant serves (Auth0's `subject_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    /// The application itself: client credentials (machine-to-machine).
+    Client,
+    /// Users logging in through the application (user access "via client grant").
+    User,
+}
+
+impl SubjectType {
+    /// The name in tenant files and Auth0's Management API: `client` or `user`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::User => "user",
+        }
+    }
+}
+
+/// A client grant: the most an application may get for one API in one kind of flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    /// The API identifier.
+    pub audience: String,
+    /// The flows it serves.
+    pub subject_type: SubjectType,
+    /// The permissions granted (the ceiling).
+    pub scope: Vec<String>,
+}
+
 /// An application (client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {
@@ -63,8 +95,19 @@ pub struct Application {
     pub client_id: String,
     /// The client secret.
     pub client_secret: String,
-    /// Client grants: API identifier → permissions (the application's ceiling).
-    pub grants: BTreeMap<String, Vec<String>>,
+    /// Client grants, at most one per API and subject type.
+    pub client_grants: Vec<ClientGrant>,
+}
+
+impl Application {
+    /// The permissions of this application's client grant for `audience` and
+    /// `subject_type`, if it has one.
+    pub fn grant(&self, audience: &str, subject_type: SubjectType) -> Option<&[String]> {
+        self.client_grants
+            .iter()
+            .find(|grant| grant.audience == audience && grant.subject_type == subject_type)
+            .map(|grant| grant.scope.as_slice())
+    }
 }
 
 /// A whole tenant.
@@ -228,8 +271,22 @@ struct RawApplication {
     name: String,
     client_id: Spanned<String>,
     client_secret: String,
-    #[serde(default)]
-    grants: BTreeMap<Spanned<String>, SpannedList>,
+    #[serde(default, rename = "client_grant")]
+    client_grants: Vec<RawClientGrant>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientGrant {
+    audience: Spanned<String>,
+    #[serde(default = "machine_flows")]
+    subject_type: SubjectType,
+    scope: SpannedList,
+}
+
+/// A client grant serves client credentials unless it says otherwise, as in Auth0.
+fn machine_flows() -> SubjectType {
+    SubjectType::Client
 }
 
 impl RawTenant {
@@ -273,20 +330,35 @@ impl RawTenant {
                     .collect(),
             });
         }
+        // Permissions on one API: the API must exist and define each of them.
+        let on_api = |api_id: &Spanned<String>,
+                      permissions: SpannedList|
+         -> Result<Vec<String>, ConfigError> {
+            let Some(api) = apis.iter().find(|api| api.identifier == *api_id.get_ref()) else {
+                return error_at(
+                    source,
+                    api_id.span(),
+                    format!("API {:?} is not defined", api_id.get_ref()),
+                );
+            };
+            for permission in &permissions {
+                check_syntax(source, permission)?;
+                if !api.permissions.contains(permission.get_ref()) {
+                    let message = format!(
+                        "permission {:?} is not defined on API {:?}",
+                        permission.get_ref(),
+                        api.identifier
+                    );
+                    return error_at(source, permission.span(), message);
+                }
+            }
+            Ok(permissions.into_iter().map(Spanned::into_inner).collect())
+        };
         let per_api = |map: BTreeMap<Spanned<String>, SpannedList>| -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
             let mut checked = BTreeMap::new();
             for (api_id, permissions) in map {
-                let Some(api) = apis.iter().find(|api| api.identifier == *api_id.get_ref()) else {
-                    return error_at(source, api_id.span(), format!("API {:?} is not defined", api_id.get_ref()));
-                };
-                for permission in &permissions {
-                    check_syntax(source, permission)?;
-                    if !api.permissions.contains(permission.get_ref()) {
-                        let message = format!("permission {:?} is not defined on API {:?}", permission.get_ref(), api.identifier);
-                        return error_at(source, permission.span(), message);
-                    }
-                }
-                checked.insert(api_id.into_inner(), permissions.into_iter().map(Spanned::into_inner).collect());
+                let permissions = on_api(&api_id, permissions)?;
+                checked.insert(api_id.into_inner(), permissions);
             }
             Ok(checked)
         };
@@ -343,11 +415,29 @@ impl RawTenant {
                     format!("client_id {:?} is defined twice", raw.client_id.get_ref()),
                 );
             }
+            let mut client_grants: Vec<ClientGrant> = Vec::new();
+            for grant in raw.client_grants {
+                if client_grants.iter().any(|g| {
+                    g.audience == *grant.audience.get_ref() && g.subject_type == grant.subject_type
+                }) {
+                    let message = format!(
+                        "a client grant with subject_type {:?} for API {:?} is defined twice",
+                        grant.subject_type.as_str(),
+                        grant.audience.get_ref()
+                    );
+                    return error_at(source, grant.audience.span(), message);
+                }
+                client_grants.push(ClientGrant {
+                    scope: on_api(&grant.audience, grant.scope)?,
+                    audience: grant.audience.into_inner(),
+                    subject_type: grant.subject_type,
+                });
+            }
             applications.push(Application {
                 name: raw.name,
                 client_id: raw.client_id.into_inner(),
                 client_secret: raw.client_secret,
-                grants: per_api(raw.grants)?,
+                client_grants,
             });
         }
         Ok(Tenant {
@@ -412,15 +502,57 @@ mod tests {
             (9, "API \"https://b/\" is not defined")
         );
         let e = error(&format!(
-            "{API}[[application]]\nname = \"x\"\nclient_id = \"x\"\nclient_secret = \"s\"\n[application.grants]\n\"https://a/\" = [\"write:a\"]\n"
+            "{API}[[application]]\nname = \"x\"\nclient_id = \"x\"\nclient_secret = \"s\"\n[[application.client_grant]]\naudience = \"https://a/\"\nscope = [\"write:a\"]\n"
         ));
         assert_eq!(
             (e.line, e.message.as_str()),
             (
-                11,
+                12,
                 "permission \"write:a\" is not defined on API \"https://a/\""
             )
         );
+    }
+
+    const APP: &str = "[[application]]\nname = \"x\"\nclient_id = \"x\"\nclient_secret = \"s\"\n";
+
+    #[test]
+    fn client_grants_have_a_subject_type_defaulting_to_client() {
+        let tenant = Tenant::from_toml(&format!(
+            "{API}{APP}[[application.client_grant]]\naudience = \"https://a/\"\nscope = [\"read:a\"]\n\
+             [[application.client_grant]]\naudience = \"https://a/\"\nsubject_type = \"user\"\nscope = []\n"
+        ))
+        .expect("valid");
+        let app = &tenant.applications[0];
+        assert_eq!(
+            app.grant("https://a/", SubjectType::Client),
+            Some(&["read:a".to_owned()][..])
+        );
+        assert_eq!(app.grant("https://a/", SubjectType::User), Some(&[][..]));
+        assert_eq!(app.grant("https://b/", SubjectType::Client), None);
+    }
+
+    #[test]
+    fn client_grants_are_checked() {
+        let grant =
+            "[[application.client_grant]]\naudience = \"https://a/\"\nscope = [\"read:a\"]\n";
+        let e = error(&format!("{API}{APP}{grant}{grant}"));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (
+                14,
+                "a client grant with subject_type \"client\" for API \"https://a/\" is defined twice"
+            )
+        );
+        let e = error(&format!(
+            "{API}{APP}{}",
+            grant.replace("scope", "subject_type = \"robot\"\nscope")
+        ));
+        assert!(e.message.contains("unknown variant"), "{e}");
+        // The map form of earlier tenant files is refused with a pointer to the new one.
+        let e = error(&format!(
+            "{API}{APP}[application.grants]\n\"https://a/\" = [\"read:a\"]\n"
+        ));
+        assert!(e.message.contains("client_grant"), "{e}");
     }
 
     #[test]

@@ -128,6 +128,18 @@ async fn scenarios_get_auth0_scopes_and_tokens_verify_through_discovery() {
             "read:patient_history",
             "RBAC on + client grant: role ∩ grant",
         ),
+        (
+            user(
+                "admin-portal",
+                "admin-portal-secret",
+                HEALTH,
+                "doc",
+                everything,
+            ),
+            HEALTH,
+            "",
+            "allow via client grant, the app has no user grant: a token without scopes",
+        ),
     ];
     for (params, audience, expected, why) in cases {
         let (status, body) = token_for(&issuer, params).await;
@@ -277,15 +289,9 @@ async fn refusals_are_oauth_errors() {
             403,
             "invalid_grant",
         ),
+        // Its grant for the analytics API serves users only, not client credentials.
         (
-            vec![
-                ("grant_type", "password"),
-                ("client_id", "admin-portal"),
-                ("client_secret", "admin-portal-secret"),
-                ("audience", HEALTH),
-                ("username", "doc"),
-                ("password", "doc-pw"),
-            ],
+            machine("partner-analytics", "partner-analytics-secret", ANALYTICS),
             403,
             "access_denied",
         ),

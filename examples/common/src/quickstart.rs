@@ -45,7 +45,7 @@ const RETAIL: &str = "https://retail.example/api";
 const ALL_RETAIL: &str = "read:orders read:products write:products read:analytics delete:analytics";
 
 /// The personas of the built-in tenant.
-pub const PERSONAS: [Persona; 7] = [
+pub const PERSONAS: [Persona; 8] = [
     Persona {
         name: "Support Agent sam (Admin Portal; RBAC on, allow)",
         login: Some(Login {
@@ -138,6 +138,20 @@ pub const PERSONAS: [Persona; 7] = [
             path: "/api/private",
             status: 200,
             why: "valid token; its scope is read:patient_history only: the app grant caps the Doctor role",
+        }],
+    },
+    Persona {
+        name: "Doctor doc (Admin Portal; the portal has no user client grant for the health API)",
+        login: Some(Login {
+            client_id: "admin-portal",
+            audience: "https://health.example/api",
+            username: Some("doc"),
+        }),
+        commands: &[Command {
+            method: "GET",
+            path: "/api/orders",
+            status: 403,
+            why: "Auth0 issues the token, but without a client grant it carries no scopes",
         }],
     },
     Persona {
