@@ -289,19 +289,16 @@ impl KeySet {
     /// Reads a JWKS document (RFC 7517 §5). Keys that cannot be used are skipped with a
     /// warning event (target `scopegate::keys`); it is an error if none is usable.
     pub fn from_jwks(jwks: &str) -> Result<Self, KeyError> {
-        Self::parse_jwks(jwks.as_bytes(), Self::MAX_JWKS_KEYS)
+        let keys = Self::from_jwks_entries(&jwks_entries(jwks.as_bytes(), Self::MAX_JWKS_KEYS)?);
+        if keys.is_empty() {
+            return Err(KeyError::NoUsableKey);
+        }
+        Ok(keys)
     }
 
-    /// Reads a JWKS of at most `max_keys` keys, skipping unusable keys.
-    pub(crate) fn parse_jwks(bytes: &[u8], max_keys: usize) -> Result<Self, KeyError> {
-        let document = crate::json::parse_object(bytes).ok_or(KeyError::InvalidJwks)?;
-        let entries = document
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or(KeyError::InvalidJwks)?;
-        if entries.len() > max_keys {
-            return Err(KeyError::TooManyKeys(max_keys));
-        }
+    /// The usable keys among a JWKS's `keys` entries, unusable ones skipped with a
+    /// warning event; empty when none is usable.
+    pub(crate) fn from_jwks_entries(entries: &[Value]) -> Self {
         let mut keys = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             match VerificationKey::from_jwk(entry) {
@@ -315,10 +312,7 @@ impl KeySet {
                 ),
             }
         }
-        if keys.is_empty() {
-            return Err(KeyError::NoUsableKey);
-        }
-        Ok(Self::with_keys(keys))
+        Self::with_keys(keys)
     }
 
     /// How many keys the set holds.
@@ -365,6 +359,19 @@ impl KeySet {
             }
         }
     }
+}
+
+/// The `keys` entries of a JWKS document: a JSON object (no duplicate members) whose
+/// `keys` is an array of at most `max_keys` items.
+pub(crate) fn jwks_entries(bytes: &[u8], max_keys: usize) -> Result<Vec<Value>, KeyError> {
+    let mut document = crate::json::parse_object(bytes).ok_or(KeyError::InvalidJwks)?;
+    let Some(Value::Array(entries)) = document.remove("keys") else {
+        return Err(KeyError::InvalidJwks);
+    };
+    if entries.len() > max_keys {
+        return Err(KeyError::TooManyKeys(max_keys));
+    }
+    Ok(entries)
 }
 
 /// The only item of `iter`, or `None` for zero or several.

@@ -228,11 +228,11 @@ async fn bad_keys_are_skipped_without_poisoning_good_ones() {
 }
 
 #[tokio::test]
-async fn garbage_or_empty_sets_are_failures() {
+async fn garbage_or_failed_responses_are_failures() {
     for mode in [
         Mode::Garbage,
-        Mode::Raw(r#"{"keys": []}"#.into()),
-        Mode::Raw(r#"{"keys": [{"kty": "oct", "k": "AAAA"}]}"#.into()),
+        Mode::Raw(r#"{"keys": {}}"#.into()),
+        Mode::Raw(r#"{"no_keys": []}"#.into()),
         Mode::Status(500),
     ] {
         let (issuer, idp) = setup(Metadata::None).await;
@@ -250,6 +250,60 @@ async fn garbage_or_empty_sets_are_failures() {
         assert!(err.retry_after_secs().is_some_and(|s| s >= 1), "{mode:?}");
         assert_eq!(err.challenge("api"), None);
     }
+}
+
+/// A JWKS with no usable key is the issuer saying no key is valid: tokens are refused
+/// as `invalid_token` (401), not answered 503 as if the issuer could not be reached.
+#[tokio::test]
+async fn an_empty_or_wholly_unusable_set_means_no_valid_key() {
+    for jwks in [
+        r#"{"keys": []}"#,
+        r#"{"keys": [{"kty": "oct", "k": "AAAA"}]}"#,
+    ] {
+        let (issuer, idp) = setup(Metadata::None).await;
+        idp.set_mode(Mode::Raw(jwks.into()));
+        let verifier = verifier_with(&issuer, RemoteKeys::discovery(issuer.issuer()));
+        let err = verifier
+            .verify(&issuer.token().sign())
+            .await
+            .expect_err("no keys");
+        assert_eq!(
+            (err.kind(), err.status().as_u16(), err.error_code()),
+            (ErrorKind::UnknownKey, 401, Some("invalid_token")),
+            "{jwks}"
+        );
+        let status = verifier.key_status().expect("remote");
+        assert_eq!((status.key_count, status.last_error), (0, None), "{jwks}");
+    }
+}
+
+#[tokio::test]
+async fn keys_removed_by_the_issuer_after_warm_up_stop_verifying() {
+    let clock = ManualClock::default();
+    let (issuer, idp) = setup(Metadata::None).await;
+    let verifier = verifier_with(
+        &issuer,
+        RemoteKeys::discovery(issuer.issuer()).clock(clock.reader()),
+    );
+    let token = issuer.token().sign();
+    assert_eq!(kind(&verifier, &token).await, Ok(()));
+
+    idp.set_mode(Mode::Raw(r#"{"keys": []}"#.into()));
+    verifier
+        .refresh_keys()
+        .await
+        .expect("an empty set is a successful fetch");
+    assert_eq!(kind(&verifier, &token).await, Err(ErrorKind::UnknownKey));
+    // Still refused later: nothing of the old set is kept as stale-if-error.
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(kind(&verifier, &token).await, Err(ErrorKind::UnknownKey));
+    let status = verifier.key_status().expect("remote");
+    assert_eq!((status.key_count, status.consecutive_failures), (0, 0));
+
+    // The issuer publishes the key again: accepted after the next refresh.
+    idp.set_mode(Mode::Serve);
+    verifier.refresh_keys().await.expect("refresh");
+    assert_eq!(kind(&verifier, &token).await, Ok(()));
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use scopegate_core::test_util::TestIssuer;
-use scopegate_core::{ErrorKind, RemoteKeys, VerifierConfig};
+use scopegate_core::{ClaimRule, ErrorKind, RemoteKeys, VerifierConfig};
 use scopegate_tests::{Idp, ManualClock, Metadata, spawn_app};
 use scopegate_tower::{AuthLayer, Claims, requires_scope};
 use serde_json::json;
@@ -103,6 +103,64 @@ async fn a_key_rotated_out_purges_its_cached_tokens() {
         Err(ErrorKind::UnknownKey)
     );
     assert!(verifier.verify(&new.token().sign()).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_refetch_of_the_same_keys_keeps_cached_tokens() {
+    let placeholder = TestIssuer::new();
+    let idp = Idp::start(placeholder.jwks(), Metadata::None).await;
+    let issuer = placeholder.with_issuer(idp.issuer());
+    // A custom rule runs on full verifications only, never on a cache hit: it counts them.
+    let verifications = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&verifications);
+    let verifier = VerifierConfig::new(issuer.issuer(), issuer.audience())
+        .keys(
+            RemoteKeys::discovery(issuer.issuer())
+                .build()
+                .expect("keys"),
+        )
+        .require(ClaimRule::check("counted", move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            true
+        }))
+        .build()
+        .expect("verifier");
+    let token = issuer.token().sign();
+    assert!(verifier.verify(&token).await.is_ok());
+    assert!(verifier.verify(&token).await.is_ok());
+    assert_eq!(
+        verifications.load(Ordering::SeqCst),
+        1,
+        "the second was a hit"
+    );
+
+    // The same document again, then the same keys with other formatting and order.
+    verifier.refresh_keys().await.expect("refresh");
+    assert!(verifier.verify(&token).await.is_ok());
+    let jwk = issuer.public_jwk().expect("jwk").clone();
+    let reordered: serde_json::Map<String, serde_json::Value> = jwk
+        .as_object()
+        .expect("object")
+        .iter()
+        .rev()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    idp.set_jwks(json!({"keys": [reordered]}));
+    verifier.refresh_keys().await.expect("refresh");
+    assert!(verifier.verify(&token).await.is_ok());
+    assert_eq!(idp.jwks_hits(), 3);
+    assert_eq!(
+        verifications.load(Ordering::SeqCst),
+        1,
+        "unchanged keys keep the cache"
+    );
+
+    // Different keys (the same key plus another) start over.
+    let other = TestIssuer::new().with_kid("other");
+    idp.set_jwks(json!({"keys": [jwk, other.public_jwk()]}));
+    verifier.refresh_keys().await.expect("refresh");
+    assert!(verifier.verify(&token).await.is_ok());
+    assert_eq!(verifications.load(Ordering::SeqCst), 2);
 }
 
 #[requires_scope("write:products")]

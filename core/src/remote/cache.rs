@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
+use serde_json::Value;
 use url::Url;
 
 use super::discovery::discover_jwks_uri;
 use super::status::KeyCacheStatus;
 use super::transport::{FetchError, Transport};
 use crate::error::AuthError;
-use crate::keys::{KeyError, KeySet};
+use crate::keys::{KeyError, KeySet, jwks_entries};
 
 /// The first delay before retrying a failed fetch; doubled per failure.
 const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
@@ -79,6 +80,9 @@ struct Snapshot {
 struct FetchState {
     jwks_uri: Option<(Url, Duration)>,
     backoff: Duration,
+    /// The `keys` entries the cached key set was built from: a refetch with the same
+    /// entries keeps that set, and with it the verified-token cache.
+    entries: Option<Vec<Value>>,
 }
 
 /// Keys fetched from an issuer, cached and refreshed.
@@ -111,6 +115,7 @@ impl KeyCache {
             fetch: tokio::sync::Mutex::new(FetchState {
                 jwks_uri: None,
                 backoff: INITIAL_BACKOFF,
+                entries: None,
             }),
             fetching: AtomicBool::new(false),
             background: AtomicBool::new(false),
@@ -270,22 +275,32 @@ impl KeyCache {
         let wall_start = SystemTime::now();
         let source = self.source_label();
         tracing::debug!(target: "scopegate::keys", source = %source, "fetching keys");
-        let outcome =
-            tokio::time::timeout(self.limits.timeout, self.fetch_keys(&mut state, started))
-                .await
-                .unwrap_or(Err(FetchError::Timeout));
+        let outcome = tokio::time::timeout(
+            self.limits.timeout,
+            self.fetch_keys(&mut state, started, current.keys.as_ref()),
+        )
+        .await
+        .unwrap_or(Err(FetchError::Timeout));
         let now = self.clock.now();
         let duration_ms =
             u64::try_from(now.saturating_sub(started).as_millis()).unwrap_or(u64::MAX);
         let next = match outcome {
-            Ok((keys, max_age, status)) => {
+            Ok(Fetched {
+                keys,
+                unchanged,
+                max_age,
+                status,
+            }) => {
                 state.backoff = INITIAL_BACKOFF;
                 let ttl = max_age.map_or(self.limits.ttl, |age| {
                     age.clamp(self.limits.min_ttl, self.limits.max_ttl)
                 });
-                tracing::info!(target: "scopegate::keys", source = %source, duration_ms, key_count = keys.len(), status, "keys fetched");
+                tracing::info!(target: "scopegate::keys", source = %source, duration_ms, key_count = keys.len(), unchanged, status, "keys fetched");
+                if keys.is_empty() {
+                    tracing::warn!(target: "scopegate::keys", source = %source, "the issuer publishes no usable key: every token is refused until it does");
+                }
                 Snapshot {
-                    keys: Some(Arc::new(keys)),
+                    keys: Some(keys),
                     generation: current.generation + 1,
                     last_success: Some(now),
                     // Refresh ahead of expiry: at nine tenths of the TTL.
@@ -327,11 +342,15 @@ impl KeyCache {
         next
     }
 
+    /// Fetches the JWKS. A document whose `keys` entries are those of the cached set
+    /// keeps that set (`current`); an empty or wholly unusable one is the issuer's word
+    /// that no key is valid, not a failure.
     async fn fetch_keys(
         &self,
         state: &mut FetchState,
         now: Duration,
-    ) -> Result<(KeySet, Option<Duration>, u16), FetchError> {
+        current: Option<&Arc<KeySet>>,
+    ) -> Result<Fetched, FetchError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let jwks_uri = match &self.location {
             Location::Jwks(url) => url.clone(),
@@ -347,14 +366,25 @@ impl KeyCache {
             },
         };
         let fetched = self.transport.get(&jwks_uri).await?;
-        let keys = KeySet::parse_jwks(&fetched.body, self.limits.max_keys).map_err(|error| {
+        let entries = jwks_entries(&fetched.body, self.limits.max_keys).map_err(|error| {
             FetchError::InvalidDocument(match error {
                 KeyError::TooManyKeys(_) => "the JWKS holds too many keys",
-                KeyError::NoUsableKey => "the JWKS holds no usable key",
                 _ => "the response is not a JWKS",
             })
         })?;
-        Ok((keys, fetched.max_age, fetched.status))
+        let (keys, unchanged) = match current {
+            Some(current) if state.entries.as_ref() == Some(&entries) => {
+                (Arc::clone(current), true)
+            }
+            _ => (Arc::new(KeySet::from_jwks_entries(&entries)), false),
+        };
+        state.entries = Some(entries);
+        Ok(Fetched {
+            keys,
+            unchanged,
+            max_age: fetched.max_age,
+            status: fetched.status,
+        })
     }
 
     fn source_label(&self) -> &str {
@@ -363,6 +393,15 @@ impl KeyCache {
             Location::Jwks(url) => url.as_str(),
         }
     }
+}
+
+/// A successful fetch.
+struct Fetched {
+    keys: Arc<KeySet>,
+    /// Whether `keys` is the cached set, kept because the document's keys are the same.
+    unchanged: bool,
+    max_age: Option<Duration>,
+    status: u16,
 }
 
 impl std::fmt::Debug for KeyCache {
