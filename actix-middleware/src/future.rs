@@ -9,6 +9,8 @@ use actix_web::body::EitherBody;
 use actix_web::dev::ServiceResponse;
 use pin_project_lite::pin_project;
 
+use crate::swallowed::answer_swallowed;
+
 type Verifying<B> = Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>;
 
 pin_project! {
@@ -61,7 +63,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Inner { future } => {
-                Poll::Ready(ready!(future.poll(cx)).map(ServiceResponse::map_into_left_body))
+                Poll::Ready(ready!(future.poll(cx)).map(answer_swallowed))
             }
             StateProj::Rejected { response } => {
                 Poll::Ready(Ok(response.take().expect("polled after completion")))

@@ -37,11 +37,12 @@ mod guard;
 mod middleware;
 mod rejection;
 mod require_scopes;
+mod swallowed;
 
 /// The realm of challenges unless [`ScopeGate::realm`] says otherwise.
 pub const DEFAULT_REALM: &str = "api";
 
-pub use extract::{AuthRejection, Claims};
+pub use extract::{AuthRejection, Claims, OptionalClaims};
 pub use future::GateFuture;
 pub use middleware::{ScopeGate, ScopeGateMiddleware};
 pub use rejection::{DefaultRejection, Rejection};

@@ -13,6 +13,7 @@ use scopegate_core::{AuthMode, Outcome, Verifier};
 use crate::context::AuthContext;
 use crate::future::GateFuture;
 use crate::rejection::{DefaultRejection, Rejection};
+use crate::swallowed::answer_swallowed;
 
 /// Verifies the bearer token of every request and puts the
 /// [`VerifiedToken`](scopegate_core::VerifiedToken) in its extensions, or answers with the
@@ -159,10 +160,7 @@ where
                         Ok(token) => {
                             request.extensions_mut().insert(token);
                             request.extensions_mut().insert(context);
-                            service
-                                .call(request)
-                                .await
-                                .map(ServiceResponse::map_into_left_body)
+                            service.call(request).await.map(answer_swallowed)
                         }
                         Err(error) => {
                             let response = context.rejection.reject(error, &context.realm);

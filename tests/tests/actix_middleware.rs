@@ -4,7 +4,9 @@
 use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpResponse, HttpServer, get, web};
-use scopegate_actix::{AuthError, Claims, RequireScopes, ScopeGate, Verifier, requires_scope};
+use scopegate_actix::{
+    AuthError, Claims, OptionalClaims, RequireScopes, ScopeGate, Verifier, requires_scope,
+};
 use scopegate_core::VerifierConfig;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_tests::{Idp, Metadata};
@@ -78,10 +80,35 @@ async fn maybe(claims: Option<Claims>) -> HttpResponse {
     })
 }
 
+#[derive(serde::Deserialize)]
+struct Retail {
+    #[serde(rename = "https://retail.example/tier")]
+    tier: String,
+}
+
+fn tier_or_anonymous(claims: Option<Claims<Retail>>) -> HttpResponse {
+    HttpResponse::Ok().body(match claims {
+        Some(claims) => format!("tier {}", claims.custom().tier),
+        None => "anonymous".to_owned(),
+    })
+}
+
+#[get("/maybe-tier")]
+async fn maybe_tier(claims: Option<Claims<Retail>>) -> HttpResponse {
+    tier_or_anonymous(claims)
+}
+
+#[get("/optional-tier")]
+async fn optional_tier(claims: OptionalClaims<Retail>) -> HttpResponse {
+    tier_or_anonymous(claims.into_inner())
+}
+
 fn routes(config: &mut web::ServiceConfig) {
     config
         .service(macro_any)
         .service(maybe)
+        .service(maybe_tier)
+        .service(optional_tier)
         .service(
             web::resource("/layer-all")
                 .wrap(RequireScopes::all(["read:orders", "read:analytics"]))
@@ -163,6 +190,36 @@ async fn optional_gate_passes_anonymous_requests_but_not_invalid_tokens() {
         401,
         "scope rules still need a token"
     );
+}
+
+/// A token whose claims do not fit the handler's struct is refused, never anonymous:
+/// through `OptionalClaims` before the handler runs, and through actix-web's
+/// `Option<Claims<T>>` (which turns the refusal into `None`) by the gate once the handler
+/// returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_claims_that_do_not_fit_are_refused_not_anonymous() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer.verifier().expect("verifier");
+    let base = spawn(move || ScopeGate::new(verifier.clone()).optional(), routes);
+    let gold = issuer
+        .token()
+        .claim("https://retail.example/tier", "gold")
+        .sign();
+    for path in ["/maybe-tier", "/optional-tier"] {
+        assert_eq!(call(&base, path, None).await.2, "anonymous", "{path}");
+        assert_eq!(
+            call(&base, path, Some(gold.clone())).await.2,
+            "tier gold",
+            "{path}"
+        );
+        let (status, challenge, body, outer) = call(&base, path, Some(issuer.token().sign())).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert!(
+            challenge.is_some_and(|c| c.contains(r#"error="invalid_token""#)),
+            "{path}"
+        );
+        assert!(body.contains("invalid_token") && outer, "{path}: {body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

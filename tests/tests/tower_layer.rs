@@ -161,6 +161,26 @@ async fn custom_claim_structs_are_extracted_or_refused() {
     let (status, challenge, _) = call(&base, "/tier", bearer(issuer.token().sign())).await;
     assert_eq!(status, 401);
     assert!(challenge.is_some_and(|c| c.contains(r#"error="invalid_token""#)));
+
+    // Optional authentication: a token whose claims do not fit is refused, not anonymous.
+    let app = Router::new()
+        .route(
+            "/maybe-tier",
+            get(|claims: Option<Claims<Retail>>| async move {
+                claims.map_or("anonymous".to_owned(), |c| c.custom().tier.clone())
+            }),
+        )
+        .layer(AuthLayer::new(issuer.verifier().expect("verifier")).optional());
+    let base = spawn_app(app).await;
+    assert_eq!(call(&base, "/maybe-tier", None).await.2, "anonymous");
+    let gold = issuer
+        .token()
+        .claim("https://retail.example/tier", "gold")
+        .sign();
+    assert_eq!(call(&base, "/maybe-tier", bearer(gold)).await.2, "gold");
+    let (status, challenge, _) = call(&base, "/maybe-tier", bearer(issuer.token().sign())).await;
+    assert_eq!(status, 401);
+    assert!(challenge.is_some_and(|c| c.contains(r#"error="invalid_token""#)));
 }
 
 #[requires_scope("write:products")]
