@@ -1,48 +1,60 @@
-//! Servers for the load benchmark (see `run.sh` and `../BENCHMARKS.md`).
+//! Servers for the load benchmark (see `run.sh` and `../BENCHMARKS.md`). The scopegate
+//! side is not here: `run.sh` runs the shipped `example-axum-products` binary.
 //!
-//! * `prepare DIR`: a signing key, one token, and a pool of distinct tokens.
-//! * `serve KIND PORT DIR`: `GET /api/orders` needing `read:orders`, behind nothing
-//!   (`bare`), the scopegate axum example (`scopegate`, `scopegate-nocache`), or
-//!   jwt-authorizer configured alike (`jwt-authorizer`). Keys come from a JWKS served on
-//!   `PORT + 1` over loopback.
+//! * `prepare DIR ISSUER_PORT`: a signing key, one token, and a pool of distinct tokens,
+//!   all issued by `http://127.0.0.1:ISSUER_PORT/`.
+//! * `issuer DIR ISSUER_PORT`: that issuer's OIDC discovery document and JWKS, which the
+//!   example discovers its keys from and jwt-authorizer reads.
+//! * `serve KIND PORT ISSUER_PORT`: `GET /api/orders` behind nothing (`bare`) or
+//!   behind jwt-authorizer configured like the example (`jwt-authorizer`).
 
-use std::net::SocketAddr;
 use std::path::Path;
 
 use scopegate_core::test_util::TestIssuer;
-use scopegate_core::{RemoteKeys, VerifierConfig};
+use serde_json::json;
 
-const ISSUER: &str = "https://bench.scopegate.test/";
 const AUDIENCE: &str = "https://retail.example/api";
 const POOL: usize = 2000;
+
+fn issuer_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/")
+}
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let port = |at: usize| -> u16 { args[at].parse().expect("a port number") };
     match args.get(1).map(String::as_str) {
-        Some("prepare") => prepare(Path::new(&args[2])),
-        Some("serve") => serve(&args[2], args[3].parse().expect("port"), Path::new(&args[4])).await,
-        _ => eprintln!("usage: scopegate-bench prepare DIR | serve KIND PORT DIR"),
+        Some("prepare") => prepare(Path::new(&args[2]), port(3)),
+        Some("issuer") => serve_issuer(Path::new(&args[2]), port(3)).await,
+        Some("serve") => serve(&args[2], port(3), port(4)).await,
+        _ => eprintln!(
+            "usage: scopegate-bench prepare DIR ISSUER_PORT | issuer DIR ISSUER_PORT | serve KIND PORT ISSUER_PORT"
+        ),
     }
 }
 
-fn issuer(dir: &Path) -> TestIssuer {
+fn issuer(dir: &Path, port: u16) -> TestIssuer {
     let pem = std::fs::read_to_string(dir.join("key.pem")).expect("key.pem");
-    TestIssuer::from_rsa_private_key_pem(&pem).expect("key").with_issuer(ISSUER).with_audience(AUDIENCE)
+    TestIssuer::from_rsa_private_key_pem(&pem)
+        .expect("key")
+        .with_issuer(issuer_url(port))
+        .with_audience(AUDIENCE)
 }
 
-fn prepare(dir: &Path) {
+fn prepare(dir: &Path, issuer_port: u16) {
     std::fs::create_dir_all(dir).expect("dir");
     let key = TestIssuer::new();
     std::fs::write(dir.join("key.pem"), key.rsa_private_key_pem().expect("pem")).expect("write");
-    let issuer = issuer(dir);
+    let issuer = issuer(dir, issuer_port);
+    let userinfo = format!("{}userinfo", issuer_url(issuer_port));
     // Auth0-sized tokens: the same claims an Auth0 user token carries.
     let token = |i: usize| {
         issuer
             .token()
             .subject(&format!("auth0|{i:024x}"))
             .claim("azp", "Xq3rT8uVw1yZ2aB4cD6eF7gH9iJ0kL1m")
-            .audiences([AUDIENCE, "https://bench.scopegate.test/userinfo"])
+            .audiences([AUDIENCE, userinfo.as_str()])
             .scope("openid profile email read:orders read:products")
             .expires_in(24 * 3600)
             .sign()
@@ -52,35 +64,43 @@ fn prepare(dir: &Path) {
     std::fs::write(dir.join("pool.txt"), pool.join("\n") + "\n").expect("write");
 }
 
-async fn serve(kind: &str, port: u16, dir: &Path) {
-    let jwks = issuer(dir).jwks();
-    let jwks_addr = SocketAddr::from(([127, 0, 0, 1], port + 1));
-    let jwks_app = axum::Router::new().route("/jwks.json", axum::routing::get(move || async move { axum::Json(jwks) }));
-    let jwks_listener = tokio::net::TcpListener::bind(jwks_addr).await.expect("bind jwks");
-    tokio::spawn(async move { axum::serve(jwks_listener, jwks_app).await.expect("jwks") });
-    let jwks_url = format!("http://{jwks_addr}/jwks.json");
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+/// OIDC discovery and the JWKS, as an issuer serves them.
+async fn serve_issuer(dir: &Path, port: u16) {
+    let jwks = issuer(dir, port).jwks();
+    let url = issuer_url(port);
+    let metadata = json!({"issuer": url, "jwks_uri": format!("{url}.well-known/jwks.json")});
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(metadata) }),
+        )
+        .route(
+            "/.well-known/jwks.json",
+            axum::routing::get(move || async move { axum::Json(jwks) }),
+        );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind issuer");
+    axum::serve(listener, app).await.expect("issuer");
+}
 
+async fn serve(kind: &str, port: u16, issuer_port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
     match kind {
         "bare" => {
             let app = axum::Router::new().route("/api/orders", axum::routing::get(orders));
             axum::serve(listener, app).await.expect("serve");
         }
-        "scopegate" | "scopegate-nocache" => {
-            let cache = if kind == "scopegate" { VerifierConfig::DEFAULT_TOKEN_CACHE } else { 0 };
-            let keys = RemoteKeys::jwks_url(jwks_url).build().expect("keys");
-            let verifier = VerifierConfig::new(ISSUER, AUDIENCE).keys(keys).token_cache(cache).build().expect("verifier");
-            verifier.refresh_keys().await.expect("keys");
-            axum::serve(listener, example_axum_products::app(verifier)).await.expect("serve");
-        }
-        "jwt-authorizer" => jwt_authorizer(listener, &jwks_url).await,
+        "jwt-authorizer" => jwt_authorizer(listener, issuer_port).await,
         other => panic!("unknown kind {other}"),
     }
 }
 
 /// What the example answers on the same route.
 async fn orders() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"orders": [{"id": "o-1001", "total": 42.5}]}))
+    axum::Json(json!({"orders": [{"id": "o-1001", "total": 42.5}]}))
 }
 
 #[derive(Clone, serde::Deserialize)]
@@ -88,19 +108,24 @@ struct ScopeClaims {
     scope: String,
 }
 
-/// jwt-authorizer with the same rules: RS256 from the JWKS, iss, aud, `read:orders`.
-async fn jwt_authorizer(listener: tokio::net::TcpListener, jwks_url: &str) {
+/// jwt-authorizer with the same rules: RS256 from the issuer's JWKS, iss, aud,
+/// `read:orders`.
+async fn jwt_authorizer(listener: tokio::net::TcpListener, issuer_port: u16) {
     use jwt_authorizer::{Authorizer, IntoLayer, JwtAuthorizer, Validation};
-    let authorizer: Authorizer<ScopeClaims> = JwtAuthorizer::from_jwks_url(jwks_url)
-        .validation(Validation::new().iss(&[ISSUER]).aud(&[AUDIENCE]))
-        .check(|claims: &ScopeClaims| claims.scope.split(' ').any(|s| s == "read:orders"))
-        .build()
-        .await
-        .expect("authorizer");
+    let issuer = issuer_url(issuer_port);
+    let authorizer: Authorizer<ScopeClaims> =
+        JwtAuthorizer::from_jwks_url(&format!("{issuer}.well-known/jwks.json"))
+            .validation(Validation::new().iss(&[issuer.as_str()]).aud(&[AUDIENCE]))
+            .check(|claims: &ScopeClaims| claims.scope.split(' ').any(|s| s == "read:orders"))
+            .build()
+            .await
+            .expect("authorizer");
     let app = axum07::Router::new()
         .route(
             "/api/orders",
-            axum07::routing::get(|| async { axum07::Json(serde_json::json!({"orders": [{"id": "o-1001", "total": 42.5}]})) }),
+            axum07::routing::get(|| async {
+                axum07::Json(json!({"orders": [{"id": "o-1001", "total": 42.5}]}))
+            }),
         )
         .layer(authorizer.into_layer());
     axum07::serve(listener, app).await.expect("serve");
