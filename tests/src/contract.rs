@@ -1,6 +1,6 @@
-//! The DESIGN route contract as data: routes, the scopes each needs, and what a request
-//! in each credential situation must get, as one table of cases any adapter can be run
-//! against.
+//! The route contract of the example APIs (the README's route table) as data: routes,
+//! the scopes each needs, and what a request in each credential situation must get, as
+//! one table of cases any adapter can be run against.
 
 use scopegate_core::test_util::TestIssuer;
 

@@ -1,4 +1,4 @@
-//! The scopegate route contract (see the repository's DESIGN) as an actix-web app.
+//! The scopegate route contract (the table below, as in the README) as an actix-web app.
 //!
 //! | route | rule |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! The scopegate route contract (see the repository's DESIGN) as an axum app.
+//! The scopegate route contract (the table below, as in the README) as an axum app.
 //!
 //! | route | rule |
 //! |---|---|
