@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::algorithm::Algorithm;
 use crate::claim_rule::ClaimRule;
+use crate::issuer::Issuer;
 use crate::key_source::KeySource;
 use crate::profile::Profile;
 use crate::scope_set::ScopeSource;
@@ -33,6 +34,12 @@ pub enum ConfigError {
     /// The HTTP client could not be created.
     #[error("the HTTP client for fetching keys could not be created")]
     HttpClient,
+    /// More issuers than [`VerifierConfig::MAX_ISSUERS`].
+    #[error("a verifier trusts at most 100 issuers")]
+    TooManyIssuers,
+    /// The same `iss` value is configured twice (as an issuer or an alias).
+    #[error("an issuer or alias is configured twice")]
+    DuplicateIssuer,
     /// An HS* algorithm is allowed but no HMAC secret is configured.
     #[error(
         "HS256/HS384/HS512 may only be allowed together with an explicitly configured HMAC secret"
@@ -77,6 +84,8 @@ impl Clock {
 #[derive(Clone)]
 pub struct VerifierConfig {
     pub(crate) issuer: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) additional_issuers: Vec<Issuer>,
     pub(crate) audiences: Vec<String>,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) leeway: Duration,
@@ -99,11 +108,15 @@ impl VerifierConfig {
     pub const DEFAULT_TOKEN_CACHE: usize = 10_000;
     /// The default clock leeway: 5 seconds.
     pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+    /// The most issuers one verifier trusts, the primary one included: 100.
+    pub const MAX_ISSUERS: usize = 100;
 
     /// Tokens from `issuer` (compared exactly with `iss`) for `audience`.
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
+            aliases: Vec::new(),
+            additional_issuers: Vec::new(),
             audiences: vec![audience.into()],
             algorithms: vec![Algorithm::RS256],
             leeway: Self::DEFAULT_LEEWAY,
@@ -138,6 +151,22 @@ impl VerifierConfig {
     /// The configured issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// Another `iss` value of the primary issuer, verified with its keys: an Auth0
+    /// tenant's custom domain beside its canonical `https://<tenant>.auth0.com/`, say.
+    /// Compared exactly, like the issuer.
+    pub fn issuer_alias(mut self, issuer: impl Into<String>) -> Self {
+        self.aliases.push(issuer.into());
+        self
+    }
+
+    /// Trusts one more issuer, with keys of its own (see [`Issuer`]). A token is matched
+    /// to an issuer by its `iss` before any key is fetched; a token naming no trusted
+    /// issuer is refused (401 `invalid_token`) without a fetch.
+    pub fn additional_issuer(mut self, issuer: Issuer) -> Self {
+        self.additional_issuers.push(issuer);
+        self
     }
 
     /// Accepts one more audience.
@@ -258,7 +287,7 @@ impl VerifierConfig {
     }
 }
 
-fn auth0_issuer(domain_or_issuer_url: &str) -> String {
+pub(crate) fn auth0_issuer(domain_or_issuer_url: &str) -> String {
     let trimmed = domain_or_issuer_url.trim();
     let mut issuer = if trimmed.starts_with("https://") || trimmed.starts_with("http://") {
         trimmed.to_owned()
@@ -275,6 +304,8 @@ impl fmt::Debug for VerifierConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifierConfig")
             .field("issuer", &self.issuer)
+            .field("aliases", &self.aliases)
+            .field("additional_issuers", &self.additional_issuers)
             .field("audiences", &self.audiences)
             .field("algorithms", &self.algorithms)
             .field("leeway", &self.leeway)

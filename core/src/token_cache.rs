@@ -12,6 +12,8 @@ use crate::token::VerifiedToken;
 #[derive(Clone)]
 pub(crate) struct CachedToken {
     pub(crate) token: VerifiedToken,
+    /// The trusted issuer whose keys verified it.
+    pub(crate) issuer: usize,
     /// The `kid` the token named, to look the current key set up again.
     pub(crate) kid: Option<Box<str>>,
     /// The key set that verified it: any other set (a refresh) means verify again.
@@ -109,6 +111,7 @@ mod tests {
         claims.insert("sub".into(), sub.into());
         CachedToken {
             token: VerifiedToken::new(claims, ScopeSet::default(), u64::MAX, Algorithm::RS256),
+            issuer: 0,
             kid: None,
             key_set: 1,
             valid_until: u64::MAX,

@@ -11,7 +11,6 @@ const STRING_CLAIMS: [&str; 6] = ["sub", "azp", "client_id", "jti", "gty", "iss"
 /// Checks of `iss`, `aud`, times, `typ`, profile claims and `cnf`, built from configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimsPolicy {
-    pub(crate) issuer: String,
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: u64,
     pub(crate) max_age: Option<u64>,
@@ -19,12 +18,14 @@ pub(crate) struct ClaimsPolicy {
 }
 
 impl ClaimsPolicy {
-    /// Validates the claims at `now` (seconds since the epoch); returns `exp`.
+    /// Validates the claims at `now` (seconds since the epoch) for an issuer known by
+    /// `issuer_names`; returns `exp`.
     pub(crate) fn validate(
         &self,
         typ: Option<&str>,
         claims: &Map<String, Value>,
         now: u64,
+        issuer_names: &[String],
     ) -> Result<u64, ErrorKind> {
         if !self.profile.accepts_typ(typ) {
             return Err(ErrorKind::InvalidType);
@@ -46,7 +47,7 @@ impl ClaimsPolicy {
         }
 
         match claims.get("iss") {
-            Some(Value::String(iss)) if *iss == self.issuer => {}
+            Some(Value::String(iss)) if issuer_names.iter().any(|name| name == iss) => {}
             Some(_) => return Err(ErrorKind::InvalidIssuer),
             None => return Err(ErrorKind::MissingClaim),
         }
@@ -123,7 +124,6 @@ mod tests {
 
     fn policy() -> ClaimsPolicy {
         ClaimsPolicy {
-            issuer: "https://tenant.example/".into(),
             audiences: vec!["api".into()],
             leeway: 5,
             max_age: None,
@@ -140,7 +140,8 @@ mod tests {
                 claims[k] = v;
             }
         }
-        policy.validate(None, claims.as_object().expect("object"), NOW)
+        let names = ["https://tenant.example/".to_owned()];
+        policy.validate(None, claims.as_object().expect("object"), NOW, &names)
     }
 
     #[test]

@@ -13,11 +13,11 @@ use crate::claim_rule::ClaimRule;
 use crate::config::{Clock, ConfigError, VerifierConfig};
 use crate::error::{AuthError, ErrorKind};
 use crate::header::Header;
+use crate::issuer::{Issuer, Issuers};
 use crate::json::parse_object;
-use crate::key_source::KeySource;
 use crate::keys::KeySet;
 use crate::outcome::{AuthMode, Outcome, PendingVerification};
-use crate::remote::{KeyCacheStatus, RemoteKeys};
+use crate::remote::KeyCacheStatus;
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
 use crate::token_cache::{CachedToken, TokenCache};
@@ -26,8 +26,9 @@ use crate::validation::ClaimsPolicy;
 /// Verifies bearer access tokens. Build it once; clones share everything.
 ///
 /// Checks, in order, stopping at the first failure: size cap, compact JWS shape, header
-/// (`alg` allow-list, no `crit`), key (by `kid`, or the single compatible key), signature,
-/// then claims (`typ`, `cnf`, claim types, `iss`, `aud`, `exp`, `nbf`, `iat`, max age,
+/// (`alg` allow-list, no `crit`), the issuer (with several trusted issuers: by the
+/// unverified `iss`, before any key fetch), key (by `kid`, or the single compatible key
+/// of that issuer), signature, then claims (`typ`, `cnf`, claim types, `iss`, `aud`, `exp`, `nbf`, `iat`, max age,
 /// custom rules). Every decision emits an audit event (see [`audit`](crate::audit)).
 ///
 /// ```
@@ -55,7 +56,7 @@ pub struct Verifier {
 struct Inner {
     algorithms: Vec<Algorithm>,
     max_token_size: usize,
-    keys: KeySource,
+    issuers: Issuers,
     policy: ClaimsPolicy,
     scope_source: ScopeSource,
     rules: Vec<ClaimRule>,
@@ -86,6 +87,8 @@ impl Verifier {
         config.validate()?;
         let VerifierConfig {
             issuer,
+            aliases,
+            additional_issuers,
             audiences,
             algorithms,
             leeway,
@@ -100,17 +103,20 @@ impl Verifier {
             token_cache,
             clock,
         } = config;
-        let keys = match keys {
-            Some(keys) => keys,
-            None => RemoteKeys::discovery(issuer.clone()).build()?,
+        let primary = Issuer {
+            names: std::iter::once(issuer).chain(aliases).collect(),
+            keys,
         };
+        let issuers = Issuers::new(
+            std::iter::once(primary).chain(additional_issuers).collect(),
+            VerifierConfig::MAX_ISSUERS,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 algorithms,
                 max_token_size,
-                keys,
+                issuers,
                 policy: ClaimsPolicy {
-                    issuer,
                     audiences,
                     leeway: leeway.as_secs(),
                     max_age: max_age.map(|age| age.as_secs()),
@@ -206,10 +212,13 @@ impl Verifier {
             return Some(self.audited(Ok(hit)));
         }
         let result = match self.prepare(token) {
-            Ok(prepared) => match self.inner.keys.keys_now(prepared.header.kid.as_deref())? {
-                Ok(keys) => self.finish(&prepared, &keys),
-                Err(error) => Err(error),
-            },
+            Ok(prepared) => {
+                let issuer = self.inner.issuers.get(prepared.issuer);
+                match issuer.keys.keys_now(prepared.header.kid.as_deref())? {
+                    Ok(keys) => self.finish(prepared, &keys),
+                    Err(error) => Err(error),
+                }
+            }
             Err(error) => Err(error),
         };
         Some(self.audited(result))
@@ -218,30 +227,41 @@ impl Verifier {
     /// The slow path of [`verify`](Self::verify): waits for the issuer's keys.
     pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         let result = match self.prepare(token) {
-            Ok(prepared) => match self
-                .inner
-                .keys
-                .keys_for(prepared.header.kid.as_deref())
-                .await
-            {
-                Ok(keys) => self.finish(&prepared, &keys),
-                Err(error) => Err(error),
-            },
+            Ok(prepared) => {
+                let issuer = self.inner.issuers.get(prepared.issuer);
+                match issuer.keys.keys_for(prepared.header.kid.as_deref()).await {
+                    Ok(keys) => self.finish(prepared, &keys),
+                    Err(error) => Err(error),
+                }
+            }
             Err(error) => Err(error),
         };
         self.audited(result)
     }
 
-    /// Fetches the issuer's keys now, e.g. at startup to fail fast on a wrong issuer.
-    /// Fails with [`ErrorKind::KeysUnavailable`] if no keys can be obtained; a no-op for
-    /// static keys.
+    /// Fetches the issuers' keys now, e.g. at startup to fail fast on a wrong issuer.
+    /// Every trusted issuer is tried; fails with [`ErrorKind::KeysUnavailable`] if the keys
+    /// of any cannot be obtained. A no-op for static keys.
     pub async fn refresh_keys(&self) -> Result<(), AuthError> {
-        self.inner.keys.refresh().await
+        let mut outcome = Ok(());
+        for issuer in self.inner.issuers.iter() {
+            let refreshed = issuer.keys.refresh().await;
+            outcome = outcome.and(refreshed);
+        }
+        outcome
     }
 
-    /// The state of the remote key cache, for health endpoints; `None` for static keys.
+    /// The state of the primary issuer's remote key cache, for health endpoints; `None`
+    /// for static keys.
     pub fn key_status(&self) -> Option<KeyCacheStatus> {
-        self.inner.keys.status()
+        self.inner.issuers.primary().keys.status()
+    }
+
+    /// The state of the key cache of the trusted issuer named `iss` (a name or alias);
+    /// `None` for an issuer with static keys or one not trusted.
+    pub fn issuer_key_status(&self, iss: &str) -> Option<KeyCacheStatus> {
+        let index = self.inner.issuers.position(iss)?;
+        self.inner.issuers.get(index).keys.status()
     }
 
     fn audited(
@@ -263,7 +283,8 @@ impl Verifier {
     fn cached(&self, token: &str) -> Option<VerifiedToken> {
         let cache = self.inner.cache.as_ref()?;
         let entry = cache.get(token)?;
-        let current = match self.inner.keys.keys_now(entry.kid.as_deref()) {
+        let keys = &self.inner.issuers.get(entry.issuer).keys;
+        let current = match keys.keys_now(entry.kid.as_deref()) {
             Some(Ok(keys)) => keys,
             // Keys must be fetched or are unavailable: decide on the full path.
             _ => return None,
@@ -291,7 +312,8 @@ impl Verifier {
         }
     }
 
-    /// Everything before the key: size, shape, base64url, header and `alg`.
+    /// Everything before the key: size, shape, base64url, header and `alg`, and which
+    /// trusted issuer's keys to use.
     fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, AuthError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_size {
@@ -316,17 +338,35 @@ impl Verifier {
         let payload = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .map_err(|_| ErrorKind::MalformedToken)?;
+        // One issuer: its keys, and `iss` is checked with the other claims once signed.
+        // Several: the unverified `iss` chooses whose keys may verify the token.
+        let (issuer, claims) = if inner.issuers.needs_selection() {
+            let claims = parse_object(&payload).ok_or(ErrorKind::MalformedToken)?;
+            let issuer = match claims.get("iss") {
+                Some(serde_json::Value::String(iss)) => inner
+                    .issuers
+                    .position(iss)
+                    .ok_or(ErrorKind::InvalidIssuer)?,
+                Some(_) => return Err(ErrorKind::InvalidClaim.into()),
+                None => return Err(ErrorKind::MissingClaim.into()),
+            };
+            (issuer, Some(claims))
+        } else {
+            (0, None)
+        };
         Ok(Prepared {
             token,
             header,
             signing_input,
             signature,
             payload,
+            issuer,
+            claims,
         })
     }
 
     /// Everything from the key on: selection, signature, claims, rules, scopes.
-    fn finish(&self, prepared: &Prepared<'_>, keys: &KeySet) -> Result<VerifiedToken, AuthError> {
+    fn finish(&self, prepared: Prepared<'_>, keys: &KeySet) -> Result<VerifiedToken, AuthError> {
         let inner = &*self.inner;
         let header = &prepared.header;
         let key = keys.select(header.kid.as_deref(), header.alg)?;
@@ -337,11 +377,17 @@ impl Verifier {
         ) {
             return Err(ErrorKind::InvalidSignature.into());
         }
-        let claims = parse_object(&prepared.payload).ok_or(ErrorKind::MalformedToken)?;
-        let expires_at =
-            inner
-                .policy
-                .validate(header.typ.as_deref(), &claims, inner.clock.now())?;
+        let claims = match prepared.claims {
+            Some(claims) => claims,
+            None => parse_object(&prepared.payload).ok_or(ErrorKind::MalformedToken)?,
+        };
+        let issuer_names = &inner.issuers.get(prepared.issuer).names;
+        let expires_at = inner.policy.validate(
+            header.typ.as_deref(),
+            &claims,
+            inner.clock.now(),
+            issuer_names,
+        )?;
         if !inner.rules.iter().all(|rule| rule.is_satisfied_by(&claims)) {
             return Err(ErrorKind::ClaimRuleFailed.into());
         }
@@ -350,6 +396,7 @@ impl Verifier {
         if let Some(cache) = &inner.cache {
             let entry = CachedToken {
                 token: verified.clone(),
+                issuer: prepared.issuer,
                 kid: header.kid.as_deref().map(Box::from),
                 key_set: keys.id(),
                 valid_until: self.valid_until(&verified),
@@ -367,12 +414,16 @@ struct Prepared<'t> {
     signing_input: &'t str,
     signature: &'t str,
     payload: Vec<u8>,
+    /// The trusted issuer whose keys may verify it.
+    issuer: usize,
+    /// The payload, when it was parsed to choose the issuer.
+    claims: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.inner.policy.issuer)
+            .field("issuers", &self.inner.issuers)
             .field("audiences", &self.inner.policy.audiences)
             .field("algorithms", &self.inner.algorithms)
             .finish_non_exhaustive()
