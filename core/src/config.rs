@@ -29,7 +29,9 @@ pub enum ConfigError {
     #[error("the key URL is not a valid http(s) URL")]
     InvalidUrl,
     /// A key URL over plain HTTP to a host that is not loopback.
-    #[error("keys must be fetched over HTTPS (plain HTTP is allowed only to loopback hosts)")]
+    #[error(
+        "keys must be fetched over HTTPS (plain HTTP only to loopback hosts, or to private hosts where explicitly allowed)"
+    )]
     InsecureUrl,
     /// The HTTP client could not be created.
     #[error("the HTTP client for fetching keys could not be created")]

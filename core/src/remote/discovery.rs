@@ -4,13 +4,13 @@ use serde_json::Value;
 use url::Url;
 
 use super::transport::{FetchError, Transport};
-use super::url_policy::check_fetch_url;
 
 /// Finds `jwks_uri` for `issuer`.
 ///
 /// Tries `<issuer>/.well-known/openid-configuration`, then RFC 8414's
 /// `https://host/.well-known/oauth-authorization-server<path>`. A metadata document must
-/// name exactly the configured issuer, and its `jwks_uri` must be HTTPS (or loopback).
+/// name exactly the configured issuer, and its `jwks_uri` must pass the transport's URL
+/// policy (HTTPS, or plain HTTP where allowed).
 /// If neither document is served (a 4xx answer), the JWKS is assumed at
 /// `<issuer>/.well-known/jwks.json`, where Auth0 serves it.
 pub(crate) async fn discover_jwks_uri(
@@ -36,7 +36,9 @@ pub(crate) async fn discover_jwks_uri(
             .ok_or(FetchError::InvalidDocument(
                 "metadata has no valid jwks_uri",
             ))?;
-        check_fetch_url(&jwks_uri)
+        transport
+            .url_policy()
+            .check(&jwks_uri)
             .map_err(|_| FetchError::InvalidDocument("metadata jwks_uri is not HTTPS"))?;
         return Ok(jwks_uri);
     }

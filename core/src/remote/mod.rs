@@ -14,7 +14,7 @@ pub use status::KeyCacheStatus;
 pub(crate) use cache::KeyCache;
 use cache::{Limits, Location, MonotonicClock};
 use transport::Transport;
-use url_policy::parse_fetch_url;
+use url_policy::UrlPolicy;
 
 use crate::config::ConfigError;
 use crate::key_source::KeySource;
@@ -26,8 +26,10 @@ use crate::keys::KeySet;
 /// * Discovery: OIDC `/.well-known/openid-configuration`, then RFC 8414
 ///   `/.well-known/oauth-authorization-server`; the metadata `issuer` must equal the
 ///   configured one exactly. Without metadata, `<issuer>/.well-known/jwks.json` (Auth0).
-/// * Transport: HTTPS only (plain HTTP to loopback hosts for tests and local issuers), no
-///   redirects, a 5 s timeout, a 1 MiB response cap and at most 100 keys.
+/// * Transport: HTTPS only (plain HTTP to loopback hosts for tests and local issuers, and
+///   to private hosts only with [`allow_plain_http_to_private_hosts`](Self::allow_plain_http_to_private_hosts)),
+///   no redirects, a 5 s timeout, a 1 MiB response cap and at most 100 keys; your own
+///   client with [`http_client`](Self::http_client).
 /// * Cache: keys are fresh for 10 min (`Cache-Control: max-age` honoured, clamped to
 ///   1 min – 24 h) and refreshed in the background before then; an unknown `kid`
 ///   refetches at most once per 30 s cooldown and is otherwise rejected at once; one
@@ -54,6 +56,8 @@ pub struct RemoteKeys {
     limits: Limits,
     max_response_size: usize,
     clock: MonotonicClock,
+    client: Option<reqwest::Client>,
+    url_policy: UrlPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +102,45 @@ impl RemoteKeys {
             },
             max_response_size: Self::DEFAULT_MAX_RESPONSE_SIZE,
             clock: MonotonicClock::default(),
+            client: None,
+            url_policy: UrlPolicy::default(),
         }
+    }
+
+    /// Fetches with your own `reqwest` client: a proxy, extra CA roots, client
+    /// certificates. The timeout, the response cap and the URL rules still apply, and an
+    /// answer the client reached by following a redirect is refused; build it with
+    /// `redirect(reqwest::redirect::Policy::none())` so no request leaves for another
+    /// host at all.
+    ///
+    /// ```
+    /// use scopegate_core::RemoteKeys;
+    ///
+    /// let client = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .proxy(reqwest::Proxy::https("http://proxy.corp.example:3128")?)
+    ///     .build()?;
+    /// let keys = RemoteKeys::discovery("https://tenant.eu.auth0.com/").http_client(client).build()?;
+    /// # let _ = keys;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Also allows plain HTTP to private hosts: private and unique-local IP addresses,
+    /// single-label names such as docker-compose's `http://keycloak:8080/`, and
+    /// `.internal` / `.local` names. Off by default. Anyone on the network path can then
+    /// replace the keys and so mint any token: use it for local stacks and networks you
+    /// trust. Building such a source logs a warning (target `scopegate::keys`).
+    pub fn allow_plain_http_to_private_hosts(mut self, allow: bool) -> Self {
+        self.url_policy = if allow {
+            UrlPolicy::PrivateHttp
+        } else {
+            UrlPolicy::LoopbackHttp
+        };
+        self
     }
 
     /// How long keys are fresh when the response has no `Cache-Control: max-age`.
@@ -154,15 +196,31 @@ impl RemoteKeys {
     /// Checks the URL (HTTPS, or HTTP to loopback) and builds the key source. Nothing is
     /// fetched until the first verification (or [`Verifier::refresh_keys`](crate::Verifier::refresh_keys)).
     pub fn build(self) -> Result<KeySource, ConfigError> {
+        let policy = self.url_policy;
         let location = match self.target {
             Target::Discovery(issuer) => {
-                let url = parse_fetch_url(&issuer)?;
+                let url = policy.parse(&issuer)?;
                 Location::Discovery { issuer, url }
             }
-            Target::Jwks(url) => Location::Jwks(parse_fetch_url(&url)?),
+            Target::Jwks(url) => Location::Jwks(policy.parse(&url)?),
         };
-        let transport = Transport::new(self.limits.timeout, self.max_response_size)
-            .map_err(|_| ConfigError::HttpClient)?;
+        let url = match &location {
+            Location::Discovery { url, .. } | Location::Jwks(url) => url,
+        };
+        if UrlPolicy::is_plain_http_off_machine(url) {
+            tracing::warn!(
+                target: "scopegate::keys",
+                url = %url,
+                "keys will be fetched over plain HTTP: anyone on the network path can replace them and mint any token; use this only on a network you trust"
+            );
+        }
+        let transport = Transport::new(
+            self.client,
+            self.limits.timeout,
+            self.max_response_size,
+            policy,
+        )
+        .map_err(|_| ConfigError::HttpClient)?;
         let cache = KeyCache::new(location, self.limits, transport, self.clock);
         Ok(KeySource::remote(Arc::new(cache)))
     }
@@ -174,6 +232,8 @@ impl std::fmt::Debug for RemoteKeys {
             .field("target", &self.target)
             .field("limits", &self.limits)
             .field("max_response_size", &self.max_response_size)
+            .field("custom_client", &self.client.is_some())
+            .field("url_policy", &self.url_policy)
             .finish_non_exhaustive()
     }
 }

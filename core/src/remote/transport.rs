@@ -6,6 +6,8 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_LENGTH};
 use url::Url;
 
+use super::url_policy::UrlPolicy;
+
 /// Why fetching a document from the issuer failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FetchError {
@@ -17,6 +19,8 @@ pub(crate) enum FetchError {
     Status(u16),
     /// The body exceeded the size cap.
     TooLarge,
+    /// A supplied HTTP client followed a redirect; the answer is not used.
+    Redirected,
     /// The body is not the expected JSON document.
     InvalidDocument(&'static str),
 }
@@ -38,6 +42,7 @@ impl fmt::Display for FetchError {
             Self::Timeout => f.write_str("timed out"),
             Self::Status(status) => write!(f, "HTTP status {status}"),
             Self::TooLarge => f.write_str("response too large"),
+            Self::Redirected => f.write_str("redirected (redirects are not followed)"),
             Self::InvalidDocument(why) => f.write_str(why),
         }
     }
@@ -51,22 +56,44 @@ pub(crate) struct Fetched {
     pub(crate) status: u16,
 }
 
-/// The HTTP client for key fetches: rustls, no redirects, no cookies.
+/// The HTTP client for key fetches: rustls, no redirects, no cookies (or a client the
+/// user supplied, held to the same timeout, size cap and no-redirect rule).
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     client: reqwest::Client,
+    timeout: Duration,
     max_body: usize,
+    url_policy: UrlPolicy,
 }
 
 impl Transport {
-    pub(crate) fn new(timeout: Duration, max_body: usize) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .user_agent(concat!("scopegate/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, max_body })
+    /// A transport over `client`, or over scopegate's own client when `None`.
+    pub(crate) fn new(
+        client: Option<reqwest::Client>,
+        timeout: Duration,
+        max_body: usize,
+        url_policy: UrlPolicy,
+    ) -> Result<Self, reqwest::Error> {
+        let client = match client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeout)
+                .timeout(timeout)
+                .user_agent(concat!("scopegate/", env!("CARGO_PKG_VERSION")))
+                .build()?,
+        };
+        Ok(Self {
+            client,
+            timeout,
+            max_body,
+            url_policy,
+        })
+    }
+
+    /// Which URLs may be fetched.
+    pub(crate) fn url_policy(&self) -> UrlPolicy {
+        self.url_policy
     }
 
     /// GETs `url`, reading at most the configured number of bytes.
@@ -74,10 +101,15 @@ impl Transport {
         let mut response = self
             .client
             .get(url.clone())
+            .timeout(self.timeout)
             .header(ACCEPT, "application/json")
             .send()
             .await
             .map_err(classify)?;
+        // A supplied client may follow redirects; the answer of another URL is not used.
+        if response.url() != url {
+            return Err(FetchError::Redirected);
+        }
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status(status.as_u16()));
