@@ -49,7 +49,7 @@ pub use rejection::{DefaultRejection, Rejection};
 pub use require_scopes::{RequireScopes, RequireScopesMiddleware};
 pub use scopegate_core::{
     AuthError, ConfigError, ErrorKind, NoCustomClaims, Requirement, Scope, ScopeSet, TokenClaims,
-    VerifiedToken, Verifier, VerifierConfig,
+    TokenSource, VerifiedToken, Verifier, VerifierConfig,
 };
 
 /// `#[requires_scope("verb:resource", ...)]` on an actix-web handler, placed under the

@@ -8,7 +8,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{Error, HttpMessage};
-use scopegate_core::{AuthMode, Outcome, Verifier};
+use scopegate_core::{AuthMode, Outcome, TokenSource, Verifier};
 
 use crate::context::AuthContext;
 use crate::future::GateFuture;
@@ -39,6 +39,8 @@ use crate::swallowed::answer_swallowed;
 pub struct ScopeGate {
     verifier: Verifier,
     mode: AuthMode,
+    /// `None`: the `Authorization` header.
+    token_sources: Option<Rc<[TokenSource]>>,
     realm: Arc<str>,
     rejection: Rc<dyn Rejection>,
 }
@@ -49,6 +51,7 @@ impl ScopeGate {
         Self {
             verifier,
             mode: AuthMode::Required,
+            token_sources: None,
             realm: Arc::from(crate::DEFAULT_REALM),
             rejection: Rc::new(DefaultRejection),
         }
@@ -58,6 +61,24 @@ impl ScopeGate {
     /// handlers); requests with invalid credentials are still refused.
     pub fn optional(mut self) -> Self {
         self.mode = AuthMode::Optional;
+        self
+    }
+
+    /// Where this middleware reads the token, tried in order, the first source holding
+    /// credentials winning (see [`TokenSource::find`]). Default: the `Authorization`
+    /// header only.
+    ///
+    /// ```
+    /// use scopegate_actix::{ScopeGate, TokenSource};
+    /// # let verifier = scopegate_core::test_util::TestIssuer::new().verifier().unwrap();
+    ///
+    /// // A browser app's cookie, or a bearer header from API clients.
+    /// let gate = ScopeGate::new(verifier)
+    ///     .token_sources([TokenSource::Authorization, TokenSource::cookie("access_token")]);
+    /// # let _ = gate;
+    /// ```
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.token_sources = Some(sources.into_iter().collect());
         self
     }
 
@@ -80,6 +101,7 @@ impl std::fmt::Debug for ScopeGate {
         f.debug_struct("ScopeGate")
             .field("verifier", &self.verifier)
             .field("mode", &self.mode)
+            .field("token_sources", &self.token_sources)
             .field("realm", &self.realm)
             .finish_non_exhaustive()
     }
@@ -101,6 +123,7 @@ where
             service: Rc::new(service),
             verifier: self.verifier.clone(),
             mode: self.mode,
+            token_sources: self.token_sources.clone(),
             context: AuthContext {
                 realm: Rc::from(&*self.realm),
                 rejection: Rc::clone(&self.rejection),
@@ -115,6 +138,7 @@ pub struct ScopeGateMiddleware<S> {
     service: Rc<S>,
     verifier: Verifier,
     mode: AuthMode,
+    token_sources: Option<Rc<[TokenSource]>>,
     context: AuthContext,
 }
 
@@ -131,12 +155,20 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let outcome = {
-            let values = request
-                .headers()
-                .get_all(AUTHORIZATION)
-                .map(|value| value.as_bytes());
+            let headers = request.headers();
             let query = Some(request.query_string()).filter(|query| !query.is_empty());
-            self.verifier.authenticate_now(values, query, self.mode)
+            match &self.token_sources {
+                None => {
+                    let values = headers.get_all(AUTHORIZATION).map(|value| value.as_bytes());
+                    self.verifier.authenticate_now(values, query, self.mode)
+                }
+                Some(sources) => self.verifier.authenticate_from_now(
+                    sources,
+                    |name| headers.get_all(name).map(|value| value.as_bytes()),
+                    query,
+                    self.mode,
+                ),
+            }
         };
         let context = self.context.clone();
         match outcome {

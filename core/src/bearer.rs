@@ -99,7 +99,7 @@ fn query_token(query: &str) -> Result<Option<String>, AuthError> {
 }
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn as_b64token(bytes: &[u8]) -> Option<&str> {
+pub(crate) fn as_b64token(bytes: &[u8]) -> Option<&str> {
     let body_len = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'=').count();
     let body = &bytes[..body_len];
     let valid = !body.is_empty() && body.iter().all(|&b| B64TOKEN[usize::from(b)]);

@@ -60,6 +60,7 @@ mod scope_set;
 mod signature;
 mod token;
 mod token_cache;
+mod token_source;
 mod validation;
 mod verifier;
 
@@ -83,4 +84,5 @@ pub use scope::{Scope, ScopeError};
 pub use scope_set::{ScopeSet, ScopeSource};
 pub use scopegate_syntax::{ScopeSyntaxError, is_scope_char, validate_scope};
 pub use token::VerifiedToken;
+pub use token_source::TokenSource;
 pub use verifier::Verifier;

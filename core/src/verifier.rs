@@ -1,5 +1,6 @@
 //! The verifier: from a bearer token to a [`VerifiedToken`], failing fast.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::remote::KeyCacheStatus;
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
 use crate::token_cache::{CachedToken, TokenCache};
+use crate::token_source::TokenSource;
 use crate::validation::ClaimsPolicy;
 
 /// Verifies bearer access tokens. Build it once; clones share everything.
@@ -177,7 +179,30 @@ impl Verifier {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let token = match extract_bearer(authorization, query, self.inner.allow_query_token) {
+        let found = extract_bearer(authorization, query, self.inner.allow_query_token);
+        self.decide(found, mode)
+    }
+
+    /// [`authenticate_now`](Self::authenticate_now) with the token read from `sources`
+    /// (see [`TokenSource::find`]); `headers(name)` gives every value of a header.
+    pub fn authenticate_from_now<'a, F, H>(
+        &self,
+        sources: &[TokenSource],
+        headers: F,
+        query: Option<&'a str>,
+        mode: AuthMode,
+    ) -> Outcome
+    where
+        F: Fn(&str) -> H,
+        H: IntoIterator<Item = &'a [u8]>,
+    {
+        let found = TokenSource::find(sources, headers, query, self.inner.allow_query_token);
+        self.decide(found, mode)
+    }
+
+    /// The outcome for the credentials found (or not) in a request.
+    fn decide(&self, found: Result<Cow<'_, str>, AuthError>, mode: AuthMode) -> Outcome {
+        let token = match found {
             Ok(token) => token,
             Err(error)
                 if error.kind() == ErrorKind::MissingCredentials && mode == AuthMode::Optional =>

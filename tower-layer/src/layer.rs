@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, Response};
-use scopegate_core::{AuthMode, Outcome, Verifier};
+use scopegate_core::{AuthMode, Outcome, TokenSource, Verifier};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -34,6 +34,8 @@ use crate::rejection::{DefaultRejection, Rejection};
 pub struct AuthLayer<R = DefaultRejection> {
     verifier: Verifier,
     mode: AuthMode,
+    /// `None`: the `Authorization` header.
+    token_sources: Option<Arc<[TokenSource]>>,
     realm: Arc<str>,
     rejection: Arc<R>,
 }
@@ -43,6 +45,7 @@ impl<R> Clone for AuthLayer<R> {
         Self {
             verifier: self.verifier.clone(),
             mode: self.mode,
+            token_sources: self.token_sources.clone(),
             realm: Arc::clone(&self.realm),
             rejection: Arc::clone(&self.rejection),
         }
@@ -55,6 +58,7 @@ impl AuthLayer {
         Self {
             verifier,
             mode: AuthMode::Required,
+            token_sources: None,
             realm: Arc::from(crate::DEFAULT_REALM),
             rejection: Arc::new(DefaultRejection),
         }
@@ -66,6 +70,24 @@ impl<R> AuthLayer<R> {
     /// handlers); requests with invalid credentials are still refused.
     pub fn optional(mut self) -> Self {
         self.mode = AuthMode::Optional;
+        self
+    }
+
+    /// Where this layer reads the token, tried in order, the first source holding
+    /// credentials winning (see [`TokenSource::find`]). Default: the `Authorization`
+    /// header only.
+    ///
+    /// ```
+    /// use scopegate_tower::{AuthLayer, TokenSource};
+    /// # let verifier = scopegate_core::test_util::TestIssuer::new().verifier().unwrap();
+    ///
+    /// // A browser app's cookie, or a bearer header from API clients.
+    /// let layer = AuthLayer::new(verifier)
+    ///     .token_sources([TokenSource::Authorization, TokenSource::cookie("access_token")]);
+    /// # let _ = layer;
+    /// ```
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.token_sources = Some(sources.into_iter().collect());
         self
     }
 
@@ -81,6 +103,7 @@ impl<R> AuthLayer<R> {
         AuthLayer {
             verifier: self.verifier,
             mode: self.mode,
+            token_sources: self.token_sources,
             realm: self.realm,
             rejection: Arc::new(rejection),
         }
@@ -130,15 +153,20 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
-        let outcome = {
-            let values = request
-                .headers()
-                .get_all(AUTHORIZATION)
-                .iter()
-                .map(HeaderValue::as_bytes);
-            self.layer
-                .verifier
-                .authenticate_now(values, request.uri().query(), self.layer.mode)
+        let (verifier, mode) = (&self.layer.verifier, self.layer.mode);
+        let headers = request.headers();
+        let query = request.uri().query();
+        let outcome = match &self.layer.token_sources {
+            None => {
+                let values = headers.get_all(AUTHORIZATION).iter();
+                verifier.authenticate_now(values.map(HeaderValue::as_bytes), query, mode)
+            }
+            Some(sources) => verifier.authenticate_from_now(
+                sources,
+                |name| headers.get_all(name).iter().map(HeaderValue::as_bytes),
+                query,
+                mode,
+            ),
         };
         let rejection: Arc<dyn Rejection<ResB>> = self.layer.rejection.clone();
         let context = AuthContext {

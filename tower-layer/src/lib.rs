@@ -57,8 +57,8 @@ pub use layer::{Auth, AuthLayer};
 pub use rejection::{DefaultRejection, Rejection};
 pub use require_scopes::{RequireScopes, RequireScopesService};
 pub use scopegate_core::{
-    AuthError, ConfigError, ErrorKind, Requirement, Scope, ScopeSet, VerifiedToken, Verifier,
-    VerifierConfig,
+    AuthError, ConfigError, ErrorKind, Requirement, Scope, ScopeSet, TokenSource, VerifiedToken,
+    Verifier, VerifierConfig,
 };
 
 /// `#[requires_scope("verb:resource", ...)]` on an axum handler: the handler runs only
