@@ -72,6 +72,48 @@ impl Requirement {
         Self::from_scopes(matching, parsed)
     }
 
+    /// Every one of `tokens` must be granted; each may be any RFC 6749 scope-token, not
+    /// only `verb:resource` (see [`Scope::token`]).
+    ///
+    /// ```
+    /// use scopegate_core::Requirement;
+    ///
+    /// let okta = Requirement::all_tokens(["orders.read"])?;
+    /// assert_eq!(okta.to_string(), "orders.read");
+    /// # Ok::<(), scopegate_core::ScopeError>(())
+    /// ```
+    pub fn all_tokens<I>(tokens: I) -> Result<Self, ScopeError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Self::from_tokens(Match::All, tokens)
+    }
+
+    /// At least one of `tokens` must be granted; any RFC 6749 scope-tokens.
+    pub fn any_tokens<I>(tokens: I) -> Result<Self, ScopeError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Self::from_tokens(Match::Any, tokens)
+    }
+
+    fn from_tokens<I>(matching: Match, tokens: I) -> Result<Self, ScopeError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut parsed: Vec<Scope> = Vec::new();
+        for token in tokens {
+            let scope = Scope::token(token.as_ref())?;
+            if !parsed.contains(&scope) {
+                parsed.push(scope);
+            }
+        }
+        Self::from_scopes(matching, parsed)
+    }
+
     /// Builds a requirement from already validated scopes; fails on an empty list.
     pub fn from_scopes(matching: Match, scopes: Vec<Scope>) -> Result<Self, ScopeError> {
         if scopes.is_empty() {
@@ -214,6 +256,29 @@ mod tests {
             Requirement::any(["read orders"]),
             Err(ScopeError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn scope_tokens_are_an_explicit_opt_in() {
+        assert!(matches!(
+            Requirement::all(["orders.read"]),
+            Err(ScopeError::Syntax(_))
+        ));
+        let req =
+            Requirement::any_tokens(["orders.read", "api://orders/Orders.Read", "admin"]).unwrap();
+        assert!(req.is_satisfied_by(&granted("admin")));
+        assert!(!req.is_satisfied_by(&granted("Admin orders:read")));
+        for bad in ["", "two words", "quote\"", "back\\slash", "tab\t"] {
+            assert_eq!(
+                Requirement::all_tokens([bad]),
+                Err(ScopeError::NotAScopeToken),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Requirement::all_tokens(Vec::<&str>::new()),
+            Err(ScopeError::EmptyRequirement)
+        );
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum ScopeError {
     /// A requirement was built from no scopes at all.
     #[error("a scope requirement needs at least one `verb:resource` scope")]
     EmptyRequirement,
+    /// Not an RFC 6749 §3.3 scope-token (empty, or holding a space, `"`, `\` or a non-visible byte).
+    #[error("a scope token must be visible ASCII other than space, `\"` and `\\`")]
+    NotAScopeToken,
 }
 
 impl Scope {
@@ -42,6 +45,27 @@ impl Scope {
     pub fn new(scope: impl Into<String>) -> Result<Self, ScopeError> {
         let scope = scope.into();
         validate_scope(&scope).map_err(ScopeError::Syntax)?;
+        Ok(Self(Cow::Owned(scope)))
+    }
+
+    /// Any RFC 6749 §3.3 scope-token, for issuers whose scopes are not `verb:resource`
+    /// (Okta's `orders.read`, Entra's `api://orders/Orders.Read`, a bare `admin`). An
+    /// explicit opt-in: [`new`](Self::new) and every shorthand check `verb:resource`.
+    /// For a token without a colon, [`verb`](Self::verb) is the whole token.
+    ///
+    /// ```
+    /// use scopegate_core::Scope;
+    ///
+    /// assert_eq!(Scope::token("orders.read")?.as_str(), "orders.read");
+    /// assert!(Scope::token("two words").is_err());
+    /// assert!(Scope::new("orders.read").is_err());
+    /// # Ok::<(), scopegate_core::ScopeError>(())
+    /// ```
+    pub fn token(scope: impl Into<String>) -> Result<Self, ScopeError> {
+        let scope = scope.into();
+        if scope.is_empty() || !scope.bytes().all(scopegate_syntax::is_scope_char) {
+            return Err(ScopeError::NotAScopeToken);
+        }
         Ok(Self(Cow::Owned(scope)))
     }
 

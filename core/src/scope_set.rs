@@ -120,6 +120,9 @@ pub enum ScopeSource {
     Permissions,
     /// A custom claim by name.
     Claim(String),
+    /// A claim nested in objects, by its path: `["realm_access", "roles"]` reads
+    /// Keycloak's `{"realm_access": {"roles": [...]}}`.
+    Nested(Vec<String>),
     /// The union of two sources.
     Union(Box<ScopeSource>, Box<ScopeSource>),
 }
@@ -128,6 +131,25 @@ impl ScopeSource {
     /// Reads scopes from the custom claim `name`.
     pub fn claim(name: impl Into<String>) -> Self {
         Self::Claim(name.into())
+    }
+
+    /// Reads scopes from a claim nested in objects, named by its path from the top. Names
+    /// are matched exactly (a claim name may itself hold dots).
+    ///
+    /// ```
+    /// use scopegate_core::ScopeSource;
+    /// use serde_json::json;
+    ///
+    /// let keycloak = ScopeSource::nested(["realm_access", "roles"]);
+    /// let claims = json!({"realm_access": {"roles": ["orders:read", "admin"]}});
+    /// assert_eq!(keycloak.read(claims.as_object().unwrap()).to_string(), "orders:read admin");
+    /// ```
+    pub fn nested<I>(path: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        Self::Nested(path.into_iter().map(Into::into).collect())
     }
 
     /// The scopes granted by either `a` or `b`.
@@ -143,18 +165,19 @@ impl ScopeSource {
     }
 
     fn collect<'a>(&self, claims: &'a Map<String, Value>, out: &mut Vec<&'a str>) {
-        let name = match self {
-            Self::Scope => "scope",
-            Self::Scp => "scp",
-            Self::Permissions => "permissions",
-            Self::Claim(name) => name,
+        let claim = match self {
+            Self::Scope => claims.get("scope"),
+            Self::Scp => claims.get("scp"),
+            Self::Permissions => claims.get("permissions"),
+            Self::Claim(name) => claims.get(name),
+            Self::Nested(path) => nested(claims, path),
             Self::Union(a, b) => {
                 a.collect(claims, out);
                 b.collect(claims, out);
                 return;
             }
         };
-        match claims.get(name) {
+        match claim {
             Some(Value::String(s)) => out.extend(s.split(' ').filter(|s| !s.is_empty())),
             Some(Value::Array(items)) => {
                 let strings: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
@@ -165,10 +188,51 @@ impl ScopeSource {
     }
 }
 
+/// The value at `path` through nested objects; `None` if a step is missing or not an
+/// object, or the path is empty.
+fn nested<'a>(claims: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (last, parents) = path.split_last()?;
+    let mut object = claims;
+    for name in parents {
+        object = object.get(name)?.as_object()?;
+    }
+    object.get(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nested_sources_walk_objects_only() {
+        let keycloak = ScopeSource::nested(["realm_access", "roles"]);
+        for (value, want) in [
+            (
+                json!({"realm_access": {"roles": ["a:b", "admin"]}}),
+                "a:b admin",
+            ),
+            (json!({"realm_access": {"roles": "a:b c:d"}}), "a:b c:d"),
+            (json!({"realm_access": [{"roles": ["a:b"]}]}), ""),
+            (json!({"realm_access": {"roles": ["a:b", 1]}}), ""),
+            (json!({"realm_access.roles": ["a:b"]}), ""),
+            (json!({}), ""),
+        ] {
+            assert_eq!(
+                keycloak.read(&claims(value.clone())).to_string(),
+                want,
+                "{value}"
+            );
+        }
+        let dotted = ScopeSource::nested(["resource_access", "orders.api", "roles"]);
+        let value = json!({"resource_access": {"orders.api": {"roles": ["read:orders"]}}});
+        assert_eq!(dotted.read(&claims(value)).to_string(), "read:orders");
+        assert!(
+            ScopeSource::nested(Vec::<String>::new())
+                .read(&claims(json!({"scope": "a:b"})))
+                .is_empty()
+        );
+    }
 
     fn claims(value: Value) -> Map<String, Value> {
         match value {
