@@ -36,7 +36,9 @@ mod future;
 mod guard;
 mod middleware;
 mod rejection;
+mod require_claims;
 mod require_scopes;
+mod route_check;
 mod swallowed;
 
 /// The realm of challenges unless [`ScopeGate::realm`] says otherwise.
@@ -46,10 +48,12 @@ pub use extract::{AuthRejection, Claims, OptionalClaims};
 pub use future::GateFuture;
 pub use middleware::{ScopeGate, ScopeGateMiddleware};
 pub use rejection::{DefaultRejection, Rejection};
+pub use require_claims::RequireClaims;
 pub use require_scopes::{RequireScopes, RequireScopesMiddleware};
+pub use route_check::RouteCheckMiddleware;
 pub use scopegate_core::{
-    AuthError, ConfigError, ErrorKind, NoCustomClaims, Requirement, Scope, ScopeSet, TokenClaims,
-    TokenSource, VerifiedToken, Verifier, VerifierConfig,
+    AuthError, ClaimRule, ConfigError, ErrorKind, NoCustomClaims, Requirement, Scope, ScopeSet,
+    TokenClaims, TokenSource, VerifiedToken, Verifier, VerifierConfig,
 };
 
 /// `#[requires_scope("verb:resource", ...)]` on an actix-web handler, placed under the
@@ -59,10 +63,17 @@ pub use scopegate_core::{
 #[cfg(feature = "macros")]
 pub use scopegate_macros::requires_scope_actix as requires_scope;
 
+/// `#[requires_claim(equals("claim", value))]` or
+/// `#[requires_claim(includes("claim", "a", ...))]` on a handler: it runs only when the
+/// verified token's claim equals the literal (string, integer or boolean) or includes every
+/// string; otherwise 403 `insufficient_scope` (401 without a verified token).
+#[cfg(feature = "macros")]
+pub use scopegate_macros::requires_claim_actix as requires_claim;
+
 /// Used by `#[requires_scope]` expansions. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{ScopeGuard, ScopeRule};
-    pub use scopegate_core::{Match, Requirement};
+    pub use crate::guard::{RouteGuard, RouteRule};
+    pub use scopegate_core::{ClaimRule, Match, Requirement, RouteCheck};
     pub use std::sync::LazyLock;
 }

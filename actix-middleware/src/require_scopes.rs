@@ -1,15 +1,13 @@
 //! Scope rules for a scope or resource, without macros.
 
 use std::future::{Ready, ready};
-use std::rc::Rc;
 
+use actix_web::Error;
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{Error, HttpMessage};
-use scopegate_core::{Requirement, VerifiedToken};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use scopegate_core::Requirement;
 
-use crate::context::{AuthContext, reject};
-use crate::future::GateFuture;
+use crate::route_check::RouteCheckMiddleware;
 
 /// Requires scopes on a scope or resource: 403 `insufficient_scope` (with `scope="..."`)
 /// when the verified token lacks them. Wrap it inside [`ScopeGate`](crate::ScopeGate);
@@ -79,53 +77,12 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequireScopesMiddleware {
-            service: Rc::new(service),
-            requirement: self.requirement.clone(),
-        }))
+        ready(Ok(RouteCheckMiddleware::new(
+            service,
+            self.requirement.clone(),
+        )))
     }
 }
 
 /// The service made by [`RequireScopes`].
-#[doc(hidden)]
-pub struct RequireScopesMiddleware<S> {
-    service: Rc<S>,
-    requirement: Requirement,
-}
-
-impl<S, B> Service<ServiceRequest> for RequireScopesMiddleware<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = GateFuture<S::Future, B>;
-
-    forward_ready!(service);
-
-    fn call(&self, request: ServiceRequest) -> Self::Future {
-        let (decision, context) = {
-            let extensions = request.extensions();
-            let context = extensions.get::<AuthContext>().cloned();
-            let decision = self
-                .requirement
-                .authorize(extensions.get::<VerifiedToken>(), context.is_some());
-            (decision, context)
-        };
-        match decision {
-            Ok(()) => GateFuture::inner(self.service.call(request)),
-            Err(error) => {
-                let response = reject(context.as_ref(), error);
-                GateFuture::rejected(request.into_response(response).map_into_right_body())
-            }
-        }
-    }
-}
-
-impl<S> std::fmt::Debug for RequireScopesMiddleware<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequireScopesMiddleware")
-            .finish_non_exhaustive()
-    }
-}
+pub type RequireScopesMiddleware<S> = RouteCheckMiddleware<S, Requirement>;

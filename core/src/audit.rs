@@ -9,6 +9,7 @@
 //! writing two lines per request halves an axum server's throughput). Set
 //! `RUST_LOG=scopegate::audit=debug` (or an equivalent filter) to record allows too.
 
+use crate::claim_rule::ClaimRule;
 use crate::error::ErrorKind;
 use crate::requirement::Requirement;
 use crate::token::VerifiedToken;
@@ -55,5 +56,26 @@ pub(crate) fn scope_decision(token: &VerifiedToken, required: &Requirement, allo
         scope_event!(debug, "allow", "scope_granted");
     } else {
         scope_event!(info, "deny", ErrorKind::InsufficientScope.as_str());
+    }
+}
+
+pub(crate) fn claim_decision(token: &VerifiedToken, rule: &ClaimRule, allowed: bool) {
+    macro_rules! claim_event {
+        ($level:ident, $decision:expr, $reason:expr) => {
+            tracing::$level!(
+                target: TARGET,
+                decision = $decision,
+                reason = $reason,
+                sub = token.subject(),
+                client_id = token.client_id(),
+                required = ?rule,
+                "claim check"
+            )
+        };
+    }
+    if allowed {
+        claim_event!(debug, "allow", "claim_granted");
+    } else {
+        claim_event!(info, "deny", ErrorKind::ClaimNotGranted.as_str());
     }
 }

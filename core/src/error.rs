@@ -55,6 +55,9 @@ pub enum ErrorKind {
     ClaimRuleFailed,
     /// The token is valid but lacks the required scope. 403.
     InsufficientScope,
+    /// The token is valid but fails a claim rule of the route (`RequireClaims`,
+    /// `#[requires_claim]`). 403 `insufficient_scope`, without a `scope` attribute.
+    ClaimNotGranted,
     /// The issuer's keys cannot be obtained and none are cached. 503 with `Retry-After`.
     KeysUnavailable,
 }
@@ -84,6 +87,7 @@ impl ErrorKind {
             Self::SenderConstrained => "sender_constrained",
             Self::ClaimRuleFailed => "claim_rule_failed",
             Self::InsufficientScope => "insufficient_scope",
+            Self::ClaimNotGranted => "claim_not_granted",
             Self::KeysUnavailable => "keys_unavailable",
         }
     }
@@ -92,7 +96,7 @@ impl ErrorKind {
     pub const fn status(self) -> StatusCode {
         match self {
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::InsufficientScope | Self::ClaimNotGranted => StatusCode::FORBIDDEN,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -103,7 +107,7 @@ impl ErrorKind {
         match self {
             Self::MissingCredentials | Self::KeysUnavailable => None,
             Self::InvalidRequest => Some("invalid_request"),
-            Self::InsufficientScope => Some("insufficient_scope"),
+            Self::InsufficientScope | Self::ClaimNotGranted => Some("insufficient_scope"),
             _ => Some("invalid_token"),
         }
     }
@@ -132,6 +136,7 @@ impl ErrorKind {
             Self::SenderConstrained => "The access token is sender-constrained",
             Self::ClaimRuleFailed => "The access token claims are not accepted",
             Self::InsufficientScope => "The access token lacks the required scope",
+            Self::ClaimNotGranted => "The access token lacks a claim this route requires",
             Self::KeysUnavailable => "The token signing keys are unavailable",
         }
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::audit;
-use crate::error::{AuthError, ErrorKind};
+use crate::error::AuthError;
 use crate::scope::{Scope, ScopeError};
 use crate::scope_set::ScopeSet;
 use crate::token::VerifiedToken;
@@ -174,30 +174,13 @@ impl Requirement {
 }
 
 impl Requirement {
-    /// The decision for a scoped route, given what the authentication step left:
-    /// the verified token, if any, and whether an authentication layer ran at all.
-    ///
-    /// No token is a 401 (fail closed); if no authentication layer ran either, that is a
-    /// wiring mistake and is logged as a warning on target `scopegate`.
+    /// The decision for a scoped route: [`RouteCheck::authorize`](crate::RouteCheck::authorize).
     pub fn authorize(
         &self,
         token: Option<&VerifiedToken>,
         authenticated: bool,
     ) -> Result<(), AuthError> {
-        match token {
-            Some(token) => self.check(token),
-            None => {
-                if !authenticated {
-                    tracing::warn!(
-                        target: "scopegate",
-                        required = %self,
-                        "scope check without a verified token: the authentication layer is missing \
-                         (add AuthLayer / ScopeGate in front of this route); request refused"
-                    );
-                }
-                Err(ErrorKind::MissingCredentials.into())
-            }
-        }
+        crate::RouteCheck::authorize(self, token, authenticated)
     }
 }
 

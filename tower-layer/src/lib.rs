@@ -45,7 +45,9 @@ mod future;
 mod guard;
 mod layer;
 mod rejection;
+mod require_claims;
 mod require_scopes;
+mod route_check;
 
 /// The realm of challenges unless [`AuthLayer::realm`] says otherwise.
 pub const DEFAULT_REALM: &str = "api";
@@ -55,10 +57,12 @@ pub use extract::{AuthRejection, Claims};
 pub use future::ResponseFuture;
 pub use layer::{Auth, AuthLayer};
 pub use rejection::{DefaultRejection, Rejection};
+pub use require_claims::RequireClaims;
 pub use require_scopes::{RequireScopes, RequireScopesService};
+pub use route_check::RouteCheckService;
 pub use scopegate_core::{
-    AuthError, ConfigError, ErrorKind, Requirement, Scope, ScopeSet, TokenSource, VerifiedToken,
-    Verifier, VerifierConfig,
+    AuthError, ClaimRule, ConfigError, ErrorKind, Requirement, Scope, ScopeSet, TokenSource,
+    VerifiedToken, Verifier, VerifierConfig,
 };
 
 /// `#[requires_scope("verb:resource", ...)]` on an axum handler: the handler runs only
@@ -68,11 +72,18 @@ pub use scopegate_core::{
 #[cfg(feature = "macros")]
 pub use scopegate_macros::requires_scope_axum as requires_scope;
 
+/// `#[requires_claim(equals("claim", value))]` or
+/// `#[requires_claim(includes("claim", "a", ...))]` on a handler: it runs only when the
+/// verified token's claim equals the literal (string, integer or boolean) or includes every
+/// string; otherwise 403 `insufficient_scope` (401 without a verified token).
+#[cfg(feature = "macros")]
+pub use scopegate_macros::requires_claim_axum as requires_claim;
+
 /// Used by `#[requires_scope]` expansions. Not a public API.
 #[cfg(feature = "axum")]
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::guard::{ScopeGuard, ScopeRule};
-    pub use scopegate_core::{Match, Requirement};
+    pub use crate::guard::{RouteGuard, RouteRule};
+    pub use scopegate_core::{ClaimRule, Match, Requirement, RouteCheck};
     pub use std::sync::LazyLock;
 }

@@ -1,14 +1,9 @@
 //! Route-level scope rules without macros.
 
-use std::task::{Context, Poll};
-
-use http::{Request, Response};
-use scopegate_core::{Requirement, VerifiedToken};
+use scopegate_core::Requirement;
 use tower_layer::Layer;
-use tower_service::Service;
 
-use crate::context::{AuthContext, reject};
-use crate::future::ResponseFuture;
+use crate::route_check::RouteCheckService;
 
 /// Requires scopes on a route: 403 `insufficient_scope` (with `scope="..."`) when the
 /// verified token lacks them. Put it behind [`AuthLayer`](crate::AuthLayer), e.g. with
@@ -67,43 +62,9 @@ impl<S> Layer<S> for RequireScopes {
     type Service = RequireScopesService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireScopesService {
-            inner,
-            requirement: self.requirement.clone(),
-        }
+        RouteCheckService::new(inner, self.requirement.clone())
     }
 }
 
 /// The service made by [`RequireScopes`].
-#[derive(Debug, Clone)]
-pub struct RequireScopesService<S> {
-    inner: S,
-    requirement: Requirement,
-}
-
-impl<S, ReqB, ResB> Service<Request<ReqB>> for RequireScopesService<S>
-where
-    S: Service<Request<ReqB>, Response = Response<ResB>>,
-    ReqB: Send + 'static,
-    ResB: From<String> + 'static,
-{
-    type Response = Response<ResB>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S, ReqB, ResB>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<ReqB>) -> Self::Future {
-        let extensions = request.extensions();
-        let context = extensions.get::<AuthContext<ResB>>();
-        match self
-            .requirement
-            .authorize(extensions.get::<VerifiedToken>(), context.is_some())
-        {
-            Ok(()) => ResponseFuture::inner(self.inner.call(request)),
-            Err(error) => ResponseFuture::rejected(reject(context, error)),
-        }
-    }
-}
+pub type RequireScopesService<S> = RouteCheckService<S, Requirement>;
