@@ -5,39 +5,27 @@
 
 use scopegate_core::test_util::TestIssuer;
 use scopegate_tests::contract::{Case, Observed, ROUTES, cases};
-use scopegate_tests::{Idp, Metadata};
+use scopegate_tests::{Idp, Metadata, example_apps};
 use serde_json::Value;
 
 const AUDIENCE: &str = "https://retail.example/api";
 
-async fn start_axum(idp: &Idp) -> String {
-    let config = example_axum_products::Config {
+/// The example's own configuration in front of `idp`.
+fn config(idp: &Idp) -> example_axum_products::Config {
+    example_axum_products::Config {
         issuer: idp.issuer(),
         audiences: vec![AUDIENCE.into()],
         token_cache: true,
         port: 0,
-    };
-    let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
-    tokio::spawn(example_axum_products::serve(
-        listener,
-        config.verifier().expect("verifier"),
-    ));
-    format!("http://{addr}")
+    }
+}
+
+async fn start_axum(idp: &Idp) -> String {
+    example_apps::start_axum(config(idp).verifier().expect("verifier")).await
 }
 
 async fn start_actix(idp: &Idp) -> String {
-    let config = example_actix_products::Config {
-        issuer: idp.issuer(),
-        audiences: vec![AUDIENCE.into()],
-        token_cache: true,
-        port: 0,
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = example_actix_products::server(listener, config.verifier().expect("verifier"), 1)
-        .expect("server");
-    tokio::spawn(server);
-    format!("http://{addr}")
+    example_apps::start_actix(config(idp).verifier().expect("verifier"))
 }
 
 async fn observe(client: &reqwest::Client, base: &str, case: &Case) -> Observed {

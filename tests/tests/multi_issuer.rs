@@ -5,23 +5,11 @@
 
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{ConfigError, ErrorKind, Issuer, Verifier, VerifierConfig};
+use scopegate_tests::example_apps::{start_actix, start_axum};
 use scopegate_tests::{Idp, Metadata};
 
 const AUDIENCE: &str = "https://retail.example/api";
 const ALIAS: &str = "https://login.retail.example/";
-
-async fn start_axum(verifier: Verifier) -> String {
-    let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
-    tokio::spawn(example_axum_products::serve(listener, verifier));
-    format!("http://{addr}")
-}
-
-fn start_actix(verifier: Verifier) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(example_actix_products::server(listener, verifier, 1).expect("server"));
-    format!("http://{addr}")
-}
 
 /// Status and `WWW-Authenticate` of `GET /api/orders` with `token`.
 async fn orders(base: &str, token: &str) -> (u16, Option<String>) {

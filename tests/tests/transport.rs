@@ -2,25 +2,13 @@
 //! private hosts, which must be asked for, through both example apps on 127.0.0.1.
 
 use scopegate_core::test_util::TestIssuer;
-use scopegate_core::{ConfigError, ErrorKind, RemoteKeys, Verifier, VerifierConfig};
+use scopegate_core::{ConfigError, ErrorKind, RemoteKeys, VerifierConfig};
+use scopegate_tests::example_apps::{start_actix, start_axum};
 use scopegate_tests::{FALLBACK_JWKS_PATH, Idp, Metadata, Mode};
 
 const AUDIENCE: &str = "https://retail.example/api";
 /// A docker-compose style key URL: a private name no resolver here knows.
 const PRIVATE_JWKS: &str = "http://keys.internal/.well-known/jwks.json";
-
-async fn start_axum(verifier: Verifier) -> String {
-    let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
-    tokio::spawn(example_axum_products::serve(listener, verifier));
-    format!("http://{addr}")
-}
-
-fn start_actix(verifier: Verifier) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(example_actix_products::server(listener, verifier, 1).expect("server"));
-    format!("http://{addr}")
-}
 
 async fn status(base: &str, token: &str) -> u16 {
     reqwest::Client::new()
