@@ -157,17 +157,22 @@ where
         let outcome = {
             let headers = request.headers();
             let query = Some(request.query_string()).filter(|query| !query.is_empty());
-            match &self.token_sources {
-                None => {
-                    let values = headers.get_all(AUTHORIZATION).map(|value| value.as_bytes());
-                    self.verifier.authenticate_now(values, query, self.mode)
-                }
-                Some(sources) => self.verifier.authenticate_from_now(
+            let sources = self.token_sources.as_deref();
+            if sources.is_none() && !self.verifier.uses_dpop() {
+                let values = headers.get_all(AUTHORIZATION).map(|value| value.as_bytes());
+                self.verifier.authenticate_now(values, query, self.mode)
+            } else {
+                let target = request
+                    .uri()
+                    .path_and_query()
+                    .map_or("/", |target| target.as_str());
+                self.verifier.authenticate_http_now(
                     sources,
                     |name| headers.get_all(name).map(|value| value.as_bytes()),
-                    query,
+                    request.method().as_str(),
+                    target,
                     self.mode,
-                ),
+                )
             }
         };
         let context = self.context.clone();

@@ -54,14 +54,34 @@ where
     }
 }
 
+/// The token of `Authorization: DPoP <token>` (RFC 9449 §7.1): `Ok(None)` when the one
+/// `Authorization` header (if any) has another scheme; two headers or a malformed token
+/// are [`ErrorKind::InvalidRequest`].
+pub(crate) fn dpop_credentials<'a>(
+    authorization: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Option<&'a str>, AuthError> {
+    let mut headers = authorization.into_iter();
+    let first = headers.next();
+    if headers.next().is_some() {
+        return Err(ErrorKind::InvalidRequest.into());
+    }
+    first.map_or(Ok(None), |value| scheme_token(value, b"dpop"))
+}
+
 /// Reads one `Authorization` value: `Ok(None)` for another scheme.
 fn parse_authorization(value: &[u8]) -> Result<Option<&str>, AuthError> {
+    scheme_token(value, b"bearer")
+}
+
+/// The token of an `Authorization` value of `scheme` (lower case; matched
+/// case-insensitively): `Ok(None)` for another scheme.
+fn scheme_token<'a>(value: &'a [u8], wanted: &[u8]) -> Result<Option<&'a str>, AuthError> {
     let value = value.trim_ascii_end();
     let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
         Some(at) => value.split_at(at),
         None => (value, &[][..]),
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    if !scheme.eq_ignore_ascii_case(wanted) {
         return Ok(None);
     }
     let token = trim_leading_spaces(rest);

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::algorithm::Algorithm;
 use crate::claim_rule::ClaimRule;
+use crate::dpop::Dpop;
 use crate::issuer::Issuer;
 use crate::key_source::KeySource;
 use crate::profile::Profile;
@@ -42,6 +43,9 @@ pub enum ConfigError {
     /// The same `iss` value is configured twice (as an issuer or an alias).
     #[error("an issuer or alias is configured twice")]
     DuplicateIssuer,
+    /// DPoP proofs need at least one algorithm, and only asymmetric ones.
+    #[error("DPoP proofs need at least one allowed algorithm, and only asymmetric ones")]
+    DpopAlgorithms,
     /// An HS* algorithm is allowed but no HMAC secret is configured.
     #[error(
         "HS256/HS384/HS512 may only be allowed together with an explicitly configured HMAC secret"
@@ -101,6 +105,7 @@ pub struct VerifierConfig {
     pub(crate) unavailable_as_invalid_token: bool,
     pub(crate) token_cache: usize,
     pub(crate) clock: Clock,
+    pub(crate) dpop: Option<Dpop>,
 }
 
 impl VerifierConfig {
@@ -132,6 +137,7 @@ impl VerifierConfig {
             unavailable_as_invalid_token: false,
             token_cache: Self::DEFAULT_TOKEN_CACHE,
             clock: Clock::default(),
+            dpop: None,
         }
     }
 
@@ -260,6 +266,15 @@ impl VerifierConfig {
         self
     }
 
+    /// Accepts DPoP-bound tokens with their proofs (RFC 9449); see [`Dpop`]. Off by
+    /// default: then the `DPoP` scheme is not read and bound tokens are refused. The
+    /// adapters check proofs against each request; [`Verifier::verify`] alone cannot
+    /// (it has no request) and keeps refusing bound tokens.
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Checks the configuration and builds the verifier.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         Verifier::new(self)
@@ -274,6 +289,9 @@ impl VerifierConfig {
         }
         if self.algorithms.is_empty() {
             return Err(ConfigError::NoAlgorithms);
+        }
+        if let Some(dpop) = &self.dpop {
+            dpop.validate()?;
         }
         if self.algorithms.iter().any(|alg| alg.is_hmac()) {
             let has_secret = self
@@ -323,6 +341,7 @@ impl fmt::Debug for VerifierConfig {
                 &self.unavailable_as_invalid_token,
             )
             .field("token_cache", &self.token_cache)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }

@@ -60,6 +60,11 @@ pub enum ErrorKind {
     ClaimNotGranted,
     /// The issuer's keys cannot be obtained and none are cached. 503 with `Retry-After`.
     KeysUnavailable,
+    /// A DPoP proof is missing, malformed, wrongly signed, or does not fit the request or
+    /// the token (RFC 9449 §4.3). 401 `invalid_dpop_proof`.
+    InvalidDpopProof,
+    /// A DPoP proof whose `jti` was used before (RFC 9449 §11.1). 401 `invalid_dpop_proof`.
+    DpopProofReplayed,
 }
 
 impl ErrorKind {
@@ -88,6 +93,8 @@ impl ErrorKind {
             Self::ClaimRuleFailed => "claim_rule_failed",
             Self::InsufficientScope => "insufficient_scope",
             Self::ClaimNotGranted => "claim_not_granted",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::DpopProofReplayed => "dpop_proof_replayed",
             Self::KeysUnavailable => "keys_unavailable",
         }
     }
@@ -108,6 +115,7 @@ impl ErrorKind {
             Self::MissingCredentials | Self::KeysUnavailable => None,
             Self::InvalidRequest => Some("invalid_request"),
             Self::InsufficientScope | Self::ClaimNotGranted => Some("insufficient_scope"),
+            Self::InvalidDpopProof | Self::DpopProofReplayed => Some("invalid_dpop_proof"),
             _ => Some("invalid_token"),
         }
     }
@@ -137,6 +145,8 @@ impl ErrorKind {
             Self::ClaimRuleFailed => "The access token claims are not accepted",
             Self::InsufficientScope => "The access token lacks the required scope",
             Self::ClaimNotGranted => "The access token lacks a claim this route requires",
+            Self::InvalidDpopProof => "The DPoP proof is invalid",
+            Self::DpopProofReplayed => "The DPoP proof was used before",
             Self::KeysUnavailable => "The token signing keys are unavailable",
         }
     }
@@ -172,6 +182,19 @@ pub struct AuthError {
     retry_after_secs: Option<u64>,
     /// Keys unavailable, answered as 401 `invalid_token` by configuration.
     unavailable_as_invalid_token: bool,
+    /// How to challenge when the verifier accepts DPoP.
+    dpop: Option<DpopChallenge>,
+}
+
+/// The DPoP part of a challenge (RFC 9449 §7.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DpopChallenge {
+    /// `algs="..."`.
+    pub(crate) algs: std::sync::Arc<str>,
+    /// Only `DPoP` is accepted: no `Bearer` challenge.
+    pub(crate) required: bool,
+    /// The credentials came with the `DPoP` scheme: the error belongs to that challenge.
+    pub(crate) presented: bool,
 }
 
 impl AuthError {
@@ -182,26 +205,23 @@ impl AuthError {
             required: None,
             retry_after_secs: None,
             unavailable_as_invalid_token: false,
+            dpop: None,
         }
     }
 
     /// A 403 for a valid token that does not satisfy `required`.
     pub fn insufficient_scope(required: Requirement) -> Self {
         Self {
-            kind: ErrorKind::InsufficientScope,
             required: Some(required),
-            retry_after_secs: None,
-            unavailable_as_invalid_token: false,
+            ..Self::new(ErrorKind::InsufficientScope)
         }
     }
 
     /// A 503: the signing keys cannot be obtained; the client may retry after `secs`.
     pub fn keys_unavailable(retry_after_secs: u64) -> Self {
         Self {
-            kind: ErrorKind::KeysUnavailable,
-            required: None,
             retry_after_secs: Some(retry_after_secs),
-            unavailable_as_invalid_token: false,
+            ..Self::new(ErrorKind::KeysUnavailable)
         }
     }
 
@@ -211,6 +231,12 @@ impl AuthError {
             self.unavailable_as_invalid_token = true;
             self.retry_after_secs = None;
         }
+        self
+    }
+
+    /// Challenges with `DPoP` (beside `Bearer` unless DPoP is required).
+    pub(crate) fn with_dpop_challenge(mut self, challenge: Option<DpopChallenge>) -> Self {
+        self.dpop = challenge;
         self
     }
 
@@ -259,9 +285,43 @@ impl AuthError {
             return None;
         }
         let mut value = String::with_capacity(96);
-        value.push_str("Bearer realm=\"");
-        push_escaped(&mut value, realm);
+        match &self.dpop {
+            None => self.push_challenge(&mut value, "Bearer", realm, None, true),
+            Some(dpop) if dpop.required => {
+                self.push_challenge(&mut value, "DPoP", realm, Some(&dpop.algs), true);
+            }
+            Some(dpop) => {
+                self.push_challenge(&mut value, "Bearer", realm, None, !dpop.presented);
+                value.push_str(", ");
+                self.push_challenge(&mut value, "DPoP", realm, Some(&dpop.algs), dpop.presented);
+            }
+        }
+        Some(value)
+    }
+
+    /// One challenge: scheme, realm, `algs` for DPoP, and this error's attributes when
+    /// `with_error`.
+    fn push_challenge(
+        &self,
+        value: &mut String,
+        scheme: &str,
+        realm: &str,
+        algs: Option<&str>,
+        with_error: bool,
+    ) {
+        value.push_str(scheme);
+        value.push_str(" realm=\"");
+        push_escaped(value, realm);
         value.push('"');
+        if let Some(algs) = algs {
+            // Algorithm names are fixed ASCII tokens.
+            value.push_str(", algs=\"");
+            value.push_str(algs);
+            value.push('"');
+        }
+        if !with_error {
+            return;
+        }
         if let Some(code) = self.error_code() {
             value.push_str(", error=\"");
             value.push_str(code);
@@ -275,7 +335,6 @@ impl AuthError {
             value.push_str(&required.to_string());
             value.push('"');
         }
-        Some(value)
     }
 }
 

@@ -36,17 +36,37 @@ pub enum Outcome {
 pub struct PendingVerification {
     verifier: Verifier,
     token: String,
+    presentation: Presentation,
 }
 
 impl PendingVerification {
-    pub(crate) fn new(verifier: Verifier, token: String) -> Self {
-        Self { verifier, token }
+    pub(crate) fn new(verifier: Verifier, token: String, presentation: Presentation) -> Self {
+        Self {
+            verifier,
+            token,
+            presentation,
+        }
     }
 
     /// Waits for the keys (bounded by the key source's timeout) and finishes verifying.
     pub async fn resolve(self) -> Result<VerifiedToken, AuthError> {
-        self.verifier.verify_after_fetch(&self.token).await
+        self.verifier
+            .verify_after_fetch(&self.token, &self.presentation)
+            .await
     }
+}
+
+/// How the token came: as a bearer token, or with the `DPoP` scheme and this proof.
+#[derive(Debug, Clone)]
+pub(crate) enum Presentation {
+    /// `Bearer` (or a cookie or header source): a bound token is refused.
+    Bearer,
+    /// `DPoP`: the proof, the request method and the URL the proof must name.
+    Dpop {
+        proof: String,
+        method: String,
+        htu: String,
+    },
 }
 
 impl fmt::Debug for PendingVerification {

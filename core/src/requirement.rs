@@ -168,7 +168,8 @@ impl Requirement {
         if allowed {
             Ok(())
         } else {
-            Err(AuthError::insufficient_scope(self.clone()))
+            Err(AuthError::insufficient_scope(self.clone())
+                .with_dpop_challenge(token.dpop_challenge()))
         }
     }
 }

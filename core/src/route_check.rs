@@ -50,7 +50,8 @@ impl RouteCheck for ClaimRule {
         if allowed {
             Ok(())
         } else {
-            Err(ErrorKind::ClaimNotGranted.into())
+            Err(AuthError::from(ErrorKind::ClaimNotGranted)
+                .with_dpop_challenge(token.dpop_challenge()))
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
+use crate::error::DpopChallenge;
 use crate::scope_set::ScopeSet;
 
 /// An access token that passed every check: its claims and granted scopes.
@@ -23,6 +24,8 @@ struct Inner {
     scopes: ScopeSet,
     expires_at: u64,
     algorithm: Algorithm,
+    /// How refusals concerning this token challenge, when its verifier accepts DPoP.
+    dpop_challenge: Option<DpopChallenge>,
 }
 
 impl VerifiedToken {
@@ -38,8 +41,40 @@ impl VerifiedToken {
                 scopes,
                 expires_at,
                 algorithm,
+                dpop_challenge: None,
             }),
         }
+    }
+
+    /// The same token, whose refusals challenge with `DPoP` as described.
+    pub(crate) fn with_dpop_challenge(self, challenge: Option<DpopChallenge>) -> Self {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.dpop_challenge = challenge;
+                Self {
+                    inner: Arc::new(inner),
+                }
+            }
+            Err(shared) => Self {
+                inner: Arc::new(Inner {
+                    claims: shared.claims.clone(),
+                    scopes: shared.scopes.clone(),
+                    expires_at: shared.expires_at,
+                    algorithm: shared.algorithm,
+                    dpop_challenge: challenge,
+                }),
+            },
+        }
+    }
+
+    /// The DPoP challenge refusals about this token carry.
+    pub(crate) fn dpop_challenge(&self) -> Option<DpopChallenge> {
+        self.inner.dpop_challenge.clone()
+    }
+
+    /// The RFC 7638 thumbprint this token is bound to (`cnf.jkt`), for DPoP-bound tokens.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.claim("cnf")?.get("jkt")?.as_str()
     }
 
     /// The granted scopes (read from the configured [`ScopeSource`](crate::ScopeSource)).

@@ -11,6 +11,9 @@ const STRING_CLAIMS: [&str; 6] = ["sub", "azp", "client_id", "jti", "gty", "iss"
 /// Checks of `iss`, `aud`, times, `typ`, profile claims and `cnf`, built from configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimsPolicy {
+    /// DPoP is configured: bound (`cnf`) tokens pass here; their proof is checked per
+    /// request.
+    pub(crate) accept_bound: bool,
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: u64,
     pub(crate) max_age: Option<u64>,
@@ -32,7 +35,7 @@ impl ClaimsPolicy {
         }
         // RFC 7800: a `cnf` claim binds the token to a key the bearer must prove; a plain
         // bearer presentation cannot, so the token is refused.
-        if claims.contains_key("cnf") {
+        if claims.contains_key("cnf") && !self.accept_bound {
             return Err(ErrorKind::SenderConstrained);
         }
         for name in STRING_CLAIMS {
@@ -124,6 +127,7 @@ mod tests {
 
     fn policy() -> ClaimsPolicy {
         ClaimsPolicy {
+            accept_bound: false,
             audiences: vec!["api".into()],
             leeway: 5,
             max_age: None,

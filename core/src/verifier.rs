@@ -12,12 +12,14 @@ use crate::audit;
 use crate::bearer::extract_bearer;
 use crate::claim_rule::ClaimRule;
 use crate::config::{Clock, ConfigError, VerifierConfig};
+use crate::dpop::{Dpop, ProofRequest};
+use crate::error::DpopChallenge;
 use crate::error::{AuthError, ErrorKind};
 use crate::header::Header;
 use crate::issuer::{Issuer, Issuers};
 use crate::json::parse_object;
 use crate::keys::KeySet;
-use crate::outcome::{AuthMode, Outcome, PendingVerification};
+use crate::outcome::{AuthMode, Outcome, PendingVerification, Presentation};
 use crate::remote::KeyCacheStatus;
 use crate::scope_set::ScopeSource;
 use crate::token::VerifiedToken;
@@ -66,6 +68,9 @@ struct Inner {
     unavailable_as_invalid_token: bool,
     cache: Option<TokenCache>,
     clock: Clock,
+    dpop: Option<Dpop>,
+    /// `algs` of DPoP challenges, rendered once.
+    dpop_algs: Arc<str>,
 }
 
 impl Verifier {
@@ -104,6 +109,7 @@ impl Verifier {
             unavailable_as_invalid_token,
             token_cache,
             clock,
+            dpop,
         } = config;
         let primary = Issuer {
             names: std::iter::once(issuer).chain(aliases).collect(),
@@ -119,6 +125,7 @@ impl Verifier {
                 max_token_size,
                 issuers,
                 policy: ClaimsPolicy {
+                    accept_bound: dpop.is_some(),
                     audiences,
                     leeway: leeway.as_secs(),
                     max_age: max_age.map(|age| age.as_secs()),
@@ -130,6 +137,8 @@ impl Verifier {
                 unavailable_as_invalid_token,
                 cache: (token_cache > 0).then(|| TokenCache::new(token_cache)),
                 clock,
+                dpop_algs: Arc::from(dpop.as_ref().map(Dpop::algs).unwrap_or_default()),
+                dpop,
             }),
         })
     }
@@ -180,7 +189,7 @@ impl Verifier {
         I: IntoIterator<Item = &'a [u8]>,
     {
         let found = extract_bearer(authorization, query, self.inner.allow_query_token);
-        self.decide(found, mode)
+        self.decide(found, mode, Presentation::Bearer)
     }
 
     /// [`authenticate_now`](Self::authenticate_now) with the token read from `sources`
@@ -197,11 +206,90 @@ impl Verifier {
         H: IntoIterator<Item = &'a [u8]>,
     {
         let found = TokenSource::find(sources, headers, query, self.inner.allow_query_token);
-        self.decide(found, mode)
+        self.decide(found, mode, Presentation::Bearer)
+    }
+
+    /// Whether DPoP is configured: adapters then pass the request's method and target
+    /// through [`authenticate_http_now`](Self::authenticate_http_now).
+    pub fn uses_dpop(&self) -> bool {
+        self.inner.dpop.is_some()
+    }
+
+    /// Decides a request as [`authenticate_from_now`](Self::authenticate_from_now) does
+    /// (`sources` `None`: the `Authorization` header), and, with [DPoP](crate::Dpop)
+    /// configured, also reads `Authorization: DPoP` with its `DPoP` proof, checked against
+    /// `method` and the request `target` (as received: `/path?query`, or absolute).
+    /// Adapters call this when the verifier uses DPoP or the layer names token sources.
+    pub fn authenticate_http_now<'a, F, H>(
+        &self,
+        sources: Option<&[TokenSource]>,
+        headers: F,
+        method: &str,
+        target: &'a str,
+        mode: AuthMode,
+    ) -> Outcome
+    where
+        F: Fn(&str) -> H,
+        H: IntoIterator<Item = &'a [u8]>,
+    {
+        let query = target.split_once('?').map(|(_, query)| query);
+        let sources = sources.unwrap_or(&[TokenSource::Authorization]);
+        let Some(dpop) = &self.inner.dpop else {
+            return self.authenticate_from_now(sources, headers, query, mode);
+        };
+        match crate::bearer::dpop_credentials(headers("authorization")) {
+            Ok(Some(token)) => {
+                let proofs: Vec<&[u8]> = headers("dpop").into_iter().collect();
+                let presentation = match proofs.as_slice() {
+                    [proof] => {
+                        let host = headers("host").into_iter().next();
+                        let host = host.and_then(|host| std::str::from_utf8(host).ok());
+                        match (std::str::from_utf8(proof), dpop.expected_htu(target, host)) {
+                            (Ok(proof), Some(htu)) => Ok(Presentation::Dpop {
+                                proof: proof.trim().to_owned(),
+                                method: method.to_owned(),
+                                htu,
+                            }),
+                            _ => Err(ErrorKind::InvalidDpopProof),
+                        }
+                    }
+                    [] => Err(ErrorKind::InvalidDpopProof),
+                    _ => Err(ErrorKind::InvalidRequest),
+                };
+                match presentation {
+                    Ok(presentation) => self.decide(Ok(Cow::Borrowed(token)), mode, presentation),
+                    Err(kind) => self.decide(
+                        Err(kind.into()),
+                        mode,
+                        Presentation::Dpop {
+                            proof: String::new(),
+                            method: String::new(),
+                            htu: String::new(),
+                        },
+                    ),
+                }
+            }
+            Ok(None) if dpop.mode == crate::DpopMode::Required => self.decide(
+                Err(ErrorKind::MissingCredentials.into()),
+                mode,
+                Presentation::Bearer,
+            ),
+            Ok(None) => {
+                let found =
+                    TokenSource::find(sources, headers, query, self.inner.allow_query_token);
+                self.decide(found, mode, Presentation::Bearer)
+            }
+            Err(error) => self.decide(Err(error), mode, Presentation::Bearer),
+        }
     }
 
     /// The outcome for the credentials found (or not) in a request.
-    fn decide(&self, found: Result<Cow<'_, str>, AuthError>, mode: AuthMode) -> Outcome {
+    fn decide(
+        &self,
+        found: Result<Cow<'_, str>, AuthError>,
+        mode: AuthMode,
+        presentation: Presentation,
+    ) -> Outcome {
         let token = match found {
             Ok(token) => token,
             Err(error)
@@ -212,29 +300,45 @@ impl Verifier {
             }
             Err(error) => {
                 audit::token_rejected(error.kind());
-                return Outcome::Rejected(error);
+                let presented = matches!(presentation, Presentation::Dpop { .. });
+                return Outcome::Rejected(
+                    error.with_dpop_challenge(self.dpop_challenge(presented)),
+                );
             }
         };
-        match self.verify_now(&token) {
+        match self.verify_now_as(&token, &presentation) {
             Some(Ok(verified)) => Outcome::Authenticated(verified),
             Some(Err(error)) => Outcome::Rejected(error),
-            None => Outcome::Pending(PendingVerification::new(self.clone(), token.into_owned())),
+            None => Outcome::Pending(PendingVerification::new(
+                self.clone(),
+                token.into_owned(),
+                presentation,
+            )),
         }
     }
 
-    /// Verifies one token.
+    /// Verifies one token, presented as a bearer token.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         match self.verify_now(token) {
             Some(result) => result,
-            None => self.verify_after_fetch(token).await,
+            None => self.verify_after_fetch(token, &Presentation::Bearer).await,
         }
     }
 
-    /// Verifies one token if its key is at hand (static keys, or cached keys naming its
-    /// `kid`); `None` when the issuer's keys must be fetched first.
+    /// Verifies one token, presented as a bearer token, if its key is at hand (static
+    /// keys, or cached keys naming its `kid`); `None` when the issuer's keys must be
+    /// fetched first. A DPoP-bound token is refused: it needs a proof.
     pub fn verify_now(&self, token: &str) -> Option<Result<VerifiedToken, AuthError>> {
+        self.verify_now_as(token, &Presentation::Bearer)
+    }
+
+    fn verify_now_as(
+        &self,
+        token: &str,
+        presentation: &Presentation,
+    ) -> Option<Result<VerifiedToken, AuthError>> {
         if let Some(hit) = self.cached(token) {
-            return Some(self.audited(Ok(hit)));
+            return Some(self.audited(self.presented(Ok(hit), token, presentation), presentation));
         }
         let result = match self.prepare(token) {
             Ok(prepared) => {
@@ -246,11 +350,15 @@ impl Verifier {
             }
             Err(error) => Err(error),
         };
-        Some(self.audited(result))
+        Some(self.audited(self.presented(result, token, presentation), presentation))
     }
 
     /// The slow path of [`verify`](Self::verify): waits for the issuer's keys.
-    pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+    pub(crate) async fn verify_after_fetch(
+        &self,
+        token: &str,
+        presentation: &Presentation,
+    ) -> Result<VerifiedToken, AuthError> {
         let result = match self.prepare(token) {
             Ok(prepared) => {
                 let issuer = self.inner.issuers.get(prepared.issuer);
@@ -261,7 +369,46 @@ impl Verifier {
             }
             Err(error) => Err(error),
         };
-        self.audited(result)
+        self.audited(self.presented(result, token, presentation), presentation)
+    }
+
+    /// A verified token checked against how it was presented: a bound token needs the
+    /// `DPoP` scheme (RFC 9449 §7.2), and then a proof that fits it and the request.
+    fn presented(
+        &self,
+        verified: Result<VerifiedToken, AuthError>,
+        token: &str,
+        presentation: &Presentation,
+    ) -> Result<VerifiedToken, AuthError> {
+        let verified = verified?;
+        match (presentation, &self.inner.dpop) {
+            (Presentation::Bearer, _) if verified.claim("cnf").is_some() => {
+                Err(ErrorKind::SenderConstrained.into())
+            }
+            (Presentation::Bearer, _) => Ok(verified),
+            (Presentation::Dpop { proof, method, htu }, Some(dpop)) => {
+                let request = ProofRequest {
+                    proof,
+                    method,
+                    htu,
+                    access_token: token,
+                };
+                let leeway = self.inner.policy.leeway;
+                dpop.check(&request, &verified, self.inner.clock.now(), leeway)?;
+                Ok(verified)
+            }
+            (Presentation::Dpop { .. }, None) => Err(ErrorKind::MissingCredentials.into()),
+        }
+    }
+
+    /// The DPoP challenge of this verifier's refusals (`None` without DPoP).
+    fn dpop_challenge(&self, presented: bool) -> Option<DpopChallenge> {
+        let dpop = self.inner.dpop.as_ref()?;
+        Some(DpopChallenge {
+            algs: Arc::clone(&self.inner.dpop_algs),
+            required: dpop.mode == crate::DpopMode::Required,
+            presented,
+        })
     }
 
     /// Fetches the issuers' keys now, e.g. at startup to fail fast on a wrong issuer.
@@ -292,9 +439,15 @@ impl Verifier {
     fn audited(
         &self,
         mut result: Result<VerifiedToken, AuthError>,
+        presentation: &Presentation,
     ) -> Result<VerifiedToken, AuthError> {
         if self.inner.unavailable_as_invalid_token {
             result = result.map_err(AuthError::unavailable_as_invalid_token);
+        }
+        if self.inner.dpop.is_some() {
+            let presented = matches!(presentation, Presentation::Dpop { .. });
+            result =
+                result.map_err(|error| error.with_dpop_challenge(self.dpop_challenge(presented)));
         }
         match &result {
             Ok(verified) => audit::token_accepted(verified),
@@ -417,7 +570,9 @@ impl Verifier {
             return Err(ErrorKind::ClaimRuleFailed.into());
         }
         let scopes = inner.scope_source.read(&claims);
-        let verified = VerifiedToken::new(claims, scopes, expires_at, header.alg);
+        let bound = claims.contains_key("cnf");
+        let verified = VerifiedToken::new(claims, scopes, expires_at, header.alg)
+            .with_dpop_challenge(self.dpop_challenge(bound));
         if let Some(cache) = &inner.cache {
             let entry = CachedToken {
                 token: verified.clone(),

@@ -156,17 +156,22 @@ where
         let (verifier, mode) = (&self.layer.verifier, self.layer.mode);
         let headers = request.headers();
         let query = request.uri().query();
-        let outcome = match &self.layer.token_sources {
-            None => {
-                let values = headers.get_all(AUTHORIZATION).iter();
-                verifier.authenticate_now(values.map(HeaderValue::as_bytes), query, mode)
-            }
-            Some(sources) => verifier.authenticate_from_now(
+        let sources = self.layer.token_sources.as_deref();
+        let outcome = if sources.is_none() && !verifier.uses_dpop() {
+            let values = headers.get_all(AUTHORIZATION).iter();
+            verifier.authenticate_now(values.map(HeaderValue::as_bytes), query, mode)
+        } else {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map_or("/", |target| target.as_str());
+            verifier.authenticate_http_now(
                 sources,
                 |name| headers.get_all(name).iter().map(HeaderValue::as_bytes),
-                query,
+                request.method().as_str(),
+                target,
                 mode,
-            ),
+            )
         };
         let rejection: Arc<dyn Rejection<ResB>> = self.layer.rejection.clone();
         let context = AuthContext {

@@ -1,0 +1,378 @@
+//! DPoP (RFC 9449) through real axum and actix apps on 127.0.0.1: tokens bound to a
+//! client key, proofs signed with it per request, and every way a proof can be wrong.
+//! Thumbprints and `ath` are computed here independently of scopegate.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{HttpResponse, HttpServer, web};
+use aws_lc_rs::digest::{SHA256, digest};
+use axum::Router;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scopegate_core::test_util::TestIssuer;
+use scopegate_core::{Algorithm, Dpop, Verifier};
+use scopegate_tests::spawn_app;
+use serde_json::{Value, json};
+
+const ALGS: &str = "ES256 ES384 PS256 RS256 EdDSA";
+
+async fn start_axum(verifier: Verifier) -> String {
+    use scopegate_tower::{AuthLayer, RequireScopes};
+    let app = Router::new()
+        .route(
+            "/api/orders",
+            get(|| async { "orders" }).route_layer(RequireScopes::all(["read:orders"])),
+        )
+        .layer(AuthLayer::new(verifier));
+    spawn_app(app).await
+}
+
+fn start_actix(verifier: Verifier) -> String {
+    use scopegate_actix::{RequireScopes, ScopeGate};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = HttpServer::new(move || {
+        actix_web::App::new().service(
+            web::scope("")
+                .wrap(ScopeGate::new(verifier.clone()))
+                .service(
+                    web::resource("/api/orders")
+                        .wrap(RequireScopes::all(["read:orders"]))
+                        .to(|| async { HttpResponse::Ok().body("orders") }),
+                ),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    base
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// RFC 7638 for an EC key, written out here.
+fn thumbprint(client: &TestIssuer) -> String {
+    let jwk = client.public_jwk().expect("asymmetric");
+    let canonical = format!(
+        r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["crv"].as_str().expect("crv"),
+        jwk["x"].as_str().expect("x"),
+        jwk["y"].as_str().expect("y")
+    );
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes()))
+}
+
+fn ath(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, token.as_bytes()))
+}
+
+/// A proof by `client`; `edit` may change header and claims before signing.
+fn proof(
+    client: &TestIssuer,
+    htm: &str,
+    htu: &str,
+    token: &str,
+    edit: impl FnOnce(&mut Value, &mut Value),
+) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let jti = format!(
+        "proof-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut header = json!({
+        "typ": "dpop+jwt",
+        "alg": client.algorithm().as_str(),
+        "jwk": client.public_jwk().expect("asymmetric"),
+    });
+    let mut claims = json!({"jti": jti, "htm": htm, "htu": htu, "iat": now(), "ath": ath(token)});
+    edit(&mut header, &mut claims);
+    client.sign_raw(header.to_string().as_bytes(), claims.to_string().as_bytes())
+}
+
+/// Status and `WWW-Authenticate` of `GET /api/orders` with these headers.
+async fn call(base: &str, headers: &[(&str, String)]) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(format!("{base}/api/orders"));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.expect("response");
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map_or(String::new(), |v| v.to_str().expect("ascii").to_owned());
+    (response.status().as_u16(), challenge)
+}
+
+fn dpop_refusal(description: &str) -> String {
+    format!(
+        r#"Bearer realm="api", DPoP realm="api", algs="{ALGS}", error="invalid_dpop_proof", error_description="{description}""#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
+    let issuer = TestIssuer::new();
+    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let stranger = TestIssuer::with_algorithm(Algorithm::ES256);
+    let verifier = issuer
+        .verifier_config()
+        .dpop(Dpop::allowed())
+        .build()
+        .expect("verifier");
+    let bound = issuer
+        .token()
+        .scope("read:orders")
+        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .sign();
+    let bound_unscoped = issuer
+        .token()
+        .scope("read:products")
+        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .sign();
+    let unbound = issuer.token().scope("read:orders").sign();
+    let invalid_proof = dpop_refusal("The DPoP proof is invalid");
+
+    for base in [
+        start_axum(verifier.clone()).await,
+        start_actix(verifier.clone()),
+    ] {
+        let htu = format!("{base}/api/orders");
+        let dpop = |token: &str| ("authorization", format!("DPoP {token}"));
+        let with = |token: &str, proof: String| vec![dpop(token), ("dpop", proof)];
+        let good = |token: &str| proof(&client, "GET", &htu, token, |_, _| {});
+
+        let first = good(&bound);
+        assert_eq!(
+            call(&base, &with(&bound, first.clone())).await,
+            (200, String::new()),
+            "{base}"
+        );
+        assert_eq!(
+            call(&base, &with(&bound, first)).await,
+            (401, dpop_refusal("The DPoP proof was used before")),
+            "{base}: replay"
+        );
+        let upper = proof(
+            &client,
+            "GET",
+            &htu.replace("http://127.0.0.1", "HTTP://127.0.0.1"),
+            &bound,
+            |_, _| {},
+        );
+        assert_eq!(
+            call(&base, &with(&bound, upper)).await.0,
+            200,
+            "{base}: htu normalised"
+        );
+
+        let wrong: Vec<(&str, Vec<(&str, String)>)> = vec![
+            ("no proof", vec![dpop(&bound)]),
+            (
+                "another path",
+                with(
+                    &bound,
+                    proof(
+                        &client,
+                        "GET",
+                        &format!("{base}/api/other"),
+                        &bound,
+                        |_, _| {},
+                    ),
+                ),
+            ),
+            (
+                "another method",
+                with(&bound, proof(&client, "POST", &htu, &bound, |_, _| {})),
+            ),
+            ("another token's ath", with(&bound, good(&unbound))),
+            (
+                "a key the token is not bound to",
+                with(&bound, proof(&stranger, "GET", &htu, &bound, |_, _| {})),
+            ),
+            (
+                "an hour old",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |_, c| {
+                        c["iat"] = json!(now() - 3600)
+                    }),
+                ),
+            ),
+            (
+                "from the future",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |_, c| {
+                        c["iat"] = json!(now() + 600)
+                    }),
+                ),
+            ),
+            (
+                "typ JWT",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |h, _| h["typ"] = json!("JWT")),
+                ),
+            ),
+            (
+                "no jti",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |_, c| {
+                        c.as_object_mut().map(|c| c.remove("jti"));
+                    }),
+                ),
+            ),
+            (
+                "no ath",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |_, c| {
+                        c.as_object_mut().map(|c| c.remove("ath"));
+                    }),
+                ),
+            ),
+            (
+                "a private key in jwk",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |h, _| {
+                        h["jwk"]["d"] = json!("AAAA")
+                    }),
+                ),
+            ),
+            (
+                "alg none",
+                with(
+                    &bound,
+                    proof(&client, "GET", &htu, &bound, |h, _| {
+                        h["alg"] = json!("none")
+                    }),
+                ),
+            ),
+            ("an unbound token", with(&unbound, good(&unbound))),
+            ("garbage", with(&bound, "not.a.proof".into())),
+        ];
+        for (name, headers) in &wrong {
+            assert_eq!(
+                call(&base, headers).await,
+                (401, invalid_proof.clone()),
+                "{base}: {name}"
+            );
+        }
+        let (status, challenge) = call(
+            &base,
+            &[dpop(&bound), ("dpop", good(&bound)), ("dpop", good(&bound))],
+        )
+        .await;
+        assert_eq!(status, 400, "{base}: two proofs");
+        assert!(
+            challenge.contains(r#"error="invalid_request""#),
+            "{challenge}"
+        );
+
+        // Downgrade: a bound token as a bearer token is refused (RFC 9449 §7.2).
+        let (status, challenge) =
+            call(&base, &[("authorization", format!("Bearer {bound}"))]).await;
+        assert_eq!(status, 401, "{base}: downgrade");
+        assert!(
+            challenge.starts_with(r#"Bearer realm="api", error="invalid_token""#)
+                && challenge.ends_with(&format!(r#"DPoP realm="api", algs="{ALGS}""#)),
+            "{challenge}"
+        );
+        // Unbound bearer tokens still work when DPoP is allowed.
+        assert_eq!(
+            call(&base, &[("authorization", format!("Bearer {unbound}"))])
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            call(&base, &[]).await,
+            (
+                401,
+                format!(r#"Bearer realm="api", DPoP realm="api", algs="{ALGS}""#)
+            )
+        );
+        // A DPoP token without the scope: the 403 challenges with DPoP.
+        let (status, challenge) = call(&base, &with(&bound_unscoped, good(&bound_unscoped))).await;
+        assert_eq!(status, 403);
+        assert!(
+            challenge.starts_with(&format!(
+                r#"Bearer realm="api", DPoP realm="api", algs="{ALGS}", error="insufficient_scope""#
+            )),
+            "{challenge}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_dpop_turns_bearer_away() {
+    let issuer = TestIssuer::new();
+    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let verifier = issuer
+        .verifier_config()
+        .dpop(Dpop::required())
+        .build()
+        .expect("verifier");
+    let bound = issuer
+        .token()
+        .scope("read:orders")
+        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .sign();
+    let unbound = issuer.token().scope("read:orders").sign();
+    for base in [
+        start_axum(verifier.clone()).await,
+        start_actix(verifier.clone()),
+    ] {
+        let htu = format!("{base}/api/orders");
+        let headers = [
+            ("authorization", format!("DPoP {bound}")),
+            ("dpop", proof(&client, "GET", &htu, &bound, |_, _| {})),
+        ];
+        assert_eq!(call(&base, &headers).await.0, 200, "{base}");
+        for bearer in [&unbound, &bound] {
+            assert_eq!(
+                call(&base, &[("authorization", format!("Bearer {bearer}"))]).await,
+                (401, format!(r#"DPoP realm="api", algs="{ALGS}""#)),
+                "{base}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dpop_proofs_are_asymmetric_only() {
+    let issuer = TestIssuer::new();
+    let build = |dpop: Dpop| issuer.verifier_config().dpop(dpop).build().map(drop).err();
+    assert_eq!(
+        build(Dpop::allowed().algorithms([Algorithm::HS256])),
+        Some(scopegate_core::ConfigError::DpopAlgorithms)
+    );
+    assert_eq!(
+        build(Dpop::allowed().algorithms([])),
+        Some(scopegate_core::ConfigError::DpopAlgorithms)
+    );
+    assert_eq!(build(Dpop::allowed().algorithms([Algorithm::ES256])), None);
+}
+
+#[tokio::test]
+async fn verify_alone_refuses_bound_tokens() {
+    let issuer = TestIssuer::new();
+    let verifier = issuer
+        .verifier_config()
+        .dpop(Dpop::allowed())
+        .build()
+        .expect("verifier");
+    let bound = issuer.token().claim("cnf", json!({"jkt": "x"})).sign();
+    let error = verifier.verify(&bound).await.expect_err("needs a proof");
+    assert_eq!(error.kind(), scopegate_core::ErrorKind::SenderConstrained);
+}
