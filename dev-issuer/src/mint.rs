@@ -1,5 +1,6 @@
 //! The token endpoint's logic: authenticate the client (and user), compute the grant, sign.
 
+use scopegate_core::Dpop;
 use scopegate_core::test_util::TestIssuer;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ pub struct TokenRequest {
 pub struct TokenResponse {
     /// The signed RS256 access token.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to the key of the request's proof.
     pub token_type: String,
     /// Lifetime in seconds.
     pub expires_in: u64,
@@ -72,12 +73,44 @@ impl std::error::Error for TokenError {}
 pub struct Minter {
     tenant: Tenant,
     signer: TestIssuer,
+    /// Checks the DPoP proofs of token requests (and remembers their ids).
+    dpop: Dpop,
 }
 
 impl Minter {
     /// A minter signing as `signer` (its issuer URL becomes `iss`).
     pub fn new(tenant: Tenant, signer: TestIssuer) -> Self {
-        Self { tenant, signer }
+        Self {
+            tenant,
+            signer,
+            dpop: Dpop::allowed(),
+        }
+    }
+
+    /// The token endpoint, `<issuer>oauth/token`: what a DPoP proof's `htu` must name.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}oauth/token", self.signer.issuer())
+    }
+
+    /// Answers a token request that may carry a DPoP proof (RFC 9449 §5): with a valid
+    /// proof the token is bound to its key (`cnf.jkt`) and its type is `DPoP`; an
+    /// invalid or reused proof is `400 invalid_dpop_proof`.
+    pub fn issue_with_proof(
+        &self,
+        request: &TokenRequest,
+        proof: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let jkt = match proof {
+            None => None,
+            Some(proof) => Some(
+                self.dpop
+                    .token_request_thumbprint(proof, "POST", &self.token_endpoint())
+                    .map_err(|error| {
+                        TokenError::new(400, "invalid_dpop_proof", error.description())
+                    })?,
+            ),
+        };
+        self.mint(request, jkt)
     }
 
     /// The tenant.
@@ -92,6 +125,15 @@ impl Minter {
 
     /// Answers a token request as Auth0's `/oauth/token` would.
     pub fn issue(&self, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
+        self.mint(request, None)
+    }
+
+    /// Issues the token; bound to the key of thumbprint `jkt` when given.
+    fn mint(
+        &self,
+        request: &TokenRequest,
+        jkt: Option<String>,
+    ) -> Result<TokenResponse, TokenError> {
         let grant_type = required(&request.grant_type, "grant_type")?;
         let is_machine = match grant_type {
             "client_credentials" => true,
@@ -161,9 +203,16 @@ impl Minter {
         if let Some(permissions) = &granted.permissions {
             token = token.permissions(permissions.iter().map(String::as_str));
         }
+        let token_type = match &jkt {
+            Some(jkt) => {
+                token = token.claim("cnf", serde_json::json!({ "jkt": jkt }));
+                "DPoP"
+            }
+            None => "Bearer",
+        };
         Ok(TokenResponse {
             access_token: token.sign(),
-            token_type: "Bearer".into(),
+            token_type: token_type.into(),
             expires_in: lifetime,
             scope,
         })

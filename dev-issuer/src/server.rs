@@ -85,6 +85,7 @@ async fn discovery(State(minter): State<Arc<Minter>>) -> Json<serde_json::Value>
         "response_types_supported": ["token"],
         "token_endpoint_auth_methods_supported": ["client_secret_post"],
         "id_token_signing_alg_values_supported": ["RS256"],
+        "dpop_signing_alg_values_supported": ["ES256", "ES384", "PS256", "RS256", "EdDSA"],
     }))
 }
 
@@ -102,9 +103,19 @@ async fn token(State(minter): State<Arc<Minter>>, headers: HeaderMap, body: Byte
     } else {
         form_request(&body)
     };
-    let result = match request {
-        Some(request) => minter.issue(&request),
-        None => Err(TokenError {
+    let proofs: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|value| value.to_str().unwrap_or_default())
+        .collect();
+    let result = match (request, proofs.as_slice()) {
+        (Some(_), [_, _, ..]) => Err(TokenError {
+            status: 400,
+            error: "invalid_dpop_proof",
+            description: "Send one DPoP proof".into(),
+        }),
+        (Some(request), proofs) => minter.issue_with_proof(&request, proofs.first().copied()),
+        (None, _) => Err(TokenError {
             status: 400,
             error: "invalid_request",
             description: "The body must be a form or JSON object of token parameters".into(),

@@ -376,3 +376,86 @@ async fn verify_alone_refuses_bound_tokens() {
     let error = verifier.verify(&bound).await.expect_err("needs a proof");
     assert_eq!(error.kind(), scopegate_core::ErrorKind::SenderConstrained);
 }
+
+/// The dev issuer binds a token to the key of the token request's proof; that token then
+/// works with proofs on both adapters, and only with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs() {
+    use scopegate_dev_issuer::{DevIssuer, Tenant};
+    let retail = "https://retail.example/api";
+    let issuer = DevIssuer::start(Tenant::built_in()).await.expect("start");
+    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let endpoint = format!("{}oauth/token", issuer.issuer());
+    let token_request = |proof: String| {
+        reqwest::Client::new()
+            .post(&endpoint)
+            .header("dpop", proof)
+            .json(&json!({
+                "grant_type": "client_credentials",
+                "client_id": "reporting-job",
+                "client_secret": "reporting-job-secret",
+                "audience": retail,
+            }))
+            .send()
+    };
+    let token_proof = proof(&client, "POST", &endpoint, "", |_, c| {
+        c.as_object_mut().map(|c| c.remove("ath"));
+    });
+    let response = token_request(token_proof.clone()).await.expect("response");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["token_type"], "DPoP");
+    let token = body["access_token"].as_str().expect("token").to_owned();
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).expect("payload"))
+            .expect("base64url"),
+    )
+    .expect("claims");
+    assert_eq!(claims["cnf"]["jkt"], thumbprint(&client));
+    for (name, refused) in [
+        (
+            "replayed",
+            token_request(token_proof).await.expect("response"),
+        ),
+        (
+            "for another URL",
+            token_request(proof(
+                &client,
+                "POST",
+                "http://127.0.0.1:1/oauth/token",
+                "",
+                |_, _| {},
+            ))
+            .await
+            .expect("response"),
+        ),
+    ] {
+        assert_eq!(refused.status().as_u16(), 400, "{name}");
+        let body: Value = refused.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_dpop_proof", "{name}");
+    }
+
+    let verifier = scopegate_core::VerifierConfig::new(issuer.issuer(), retail)
+        .dpop(Dpop::allowed())
+        .build()
+        .expect("verifier");
+    for base in [
+        start_axum(verifier.clone()).await,
+        start_actix(verifier.clone()),
+    ] {
+        let htu = format!("{base}/api/orders");
+        let with_proof = [
+            ("authorization", format!("DPoP {token}")),
+            ("dpop", proof(&client, "GET", &htu, &token, |_, _| {})),
+        ];
+        assert_eq!(call(&base, &with_proof).await.0, 200, "{base}");
+        assert_eq!(
+            call(&base, &[("authorization", format!("Bearer {token}"))])
+                .await
+                .0,
+            401,
+            "{base}: the bound token is no bearer token"
+        );
+    }
+}

@@ -31,6 +31,17 @@ pub(crate) struct ProofRequest<'a> {
     pub(crate) access_token: &'a str,
 }
 
+/// A proof whose signature, form, `htm`, `htu` and `iat` passed.
+#[derive(Debug)]
+struct CheckedProof {
+    /// The RFC 7638 thumbprint of its key.
+    jkt: String,
+    jti: String,
+    ath: Option<String>,
+    /// When its id may be forgotten.
+    expires_at: u64,
+}
+
 impl Dpop {
     /// Checks `request.proof` for a verified `token` at `now` (seconds), tolerating
     /// `leeway` seconds of clock skew. The proof id is recorded only when every other
@@ -43,7 +54,65 @@ impl Dpop {
         leeway: u64,
     ) -> Result<(), ErrorKind> {
         let invalid = ErrorKind::InvalidDpopProof;
-        let mut parts = request.proof.split('.');
+        let proof = self.checked_proof(request.proof, request.method, request.htu, now, leeway)?;
+        let ath = URL_SAFE_NO_PAD.encode(digest(&SHA256, request.access_token.as_bytes()));
+        if proof.ath.as_deref() != Some(ath.as_str()) {
+            return Err(invalid);
+        }
+        if token.dpop_thumbprint() != Some(proof.jkt.as_str()) {
+            return Err(invalid);
+        }
+        self.remember(&proof, now)
+    }
+
+    /// Checks a proof sent to a token endpoint (RFC 9449 §5) at `url` with `method`, and
+    /// returns the thumbprint the issued token must carry as `cnf.jkt`. The proof id is
+    /// recorded, so the same proof cannot obtain a second token.
+    ///
+    /// ```
+    /// use scopegate_core::{Dpop, ErrorKind};
+    ///
+    /// let dpop = Dpop::allowed();
+    /// let refused = dpop.token_request_thumbprint("not.a.proof", "POST", "https://issuer.example/oauth/token");
+    /// assert_eq!(refused.unwrap_err().kind(), ErrorKind::InvalidDpopProof);
+    /// ```
+    pub fn token_request_thumbprint(
+        &self,
+        proof: &str,
+        method: &str,
+        url: &str,
+    ) -> Result<String, crate::AuthError> {
+        let htu = normalize_htu(url).ok_or(ErrorKind::InvalidDpopProof)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        let leeway = crate::VerifierConfig::DEFAULT_LEEWAY.as_secs();
+        let proof = self.checked_proof(proof, method, &htu, now, leeway)?;
+        self.remember(&proof, now)?;
+        Ok(proof.jkt)
+    }
+
+    /// Records the proof's id; a second use is [`ErrorKind::DpopProofReplayed`].
+    fn remember(&self, proof: &CheckedProof, now: u64) -> Result<(), ErrorKind> {
+        let id = format!("{}:{}", proof.jkt, proof.jti);
+        if self.replay.first_use(&id, proof.expires_at, now) {
+            Ok(())
+        } else {
+            Err(ErrorKind::DpopProofReplayed)
+        }
+    }
+
+    /// Everything about a proof but the token it comes with and its id's first use.
+    fn checked_proof(
+        &self,
+        proof: &str,
+        method: &str,
+        htu: &str,
+        now: u64,
+        leeway: u64,
+    ) -> Result<CheckedProof, ErrorKind> {
+        let invalid = ErrorKind::InvalidDpopProof;
+        let mut parts = proof.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -75,8 +144,7 @@ impl Dpop {
             return Err(invalid);
         }
         let key = VerificationKey::from_jwk(&Value::Object(jwk.clone())).map_err(|_| invalid)?;
-        let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-        let signing_input = &request.proof.as_bytes()[..signing_input_len];
+        let signing_input = &proof.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
         if !key.fits(alg) || !key.verify(alg, signing_input, signature) {
             return Err(invalid);
         }
@@ -87,10 +155,10 @@ impl Dpop {
         if jti.is_empty() || jti.len() > MAX_JTI_LEN {
             return Err(invalid);
         }
-        if text("htm")? != request.method {
+        if text("htm")? != method {
             return Err(invalid);
         }
-        if normalize_htu(text("htu")?).as_deref() != Some(request.htu) {
+        if normalize_htu(text("htu")?).as_deref() != Some(htu) {
             return Err(invalid);
         }
         let iat = claims
@@ -98,29 +166,22 @@ impl Dpop {
             .and_then(Value::as_u64)
             .filter(|&iat| iat <= MAX_NUMERIC_DATE)
             .ok_or(invalid)?;
-        let lifetime = self.proof_lifetime.as_secs();
-        let expires_at = iat.saturating_add(lifetime).saturating_add(leeway);
+        let expires_at = iat
+            .saturating_add(self.proof_lifetime.as_secs())
+            .saturating_add(leeway);
         if iat > now.saturating_add(leeway) || now > expires_at {
             return Err(invalid);
         }
-        let ath = URL_SAFE_NO_PAD.encode(digest(&SHA256, request.access_token.as_bytes()));
-        if text("ath")? != ath {
-            return Err(invalid);
-        }
-        let jkt = jwk_thumbprint(jwk).ok_or(invalid)?;
-        let bound_to = token
-            .claim("cnf")
-            .and_then(|cnf| cnf.get("jkt"))
-            .and_then(Value::as_str);
-        if bound_to != Some(jkt.as_str()) {
-            return Err(invalid);
-        }
-        if !self
-            .replay
-            .first_use(&format!("{jkt}:{jti}"), expires_at, now)
-        {
-            return Err(ErrorKind::DpopProofReplayed);
-        }
-        Ok(())
+        let ath = match claims.get("ath") {
+            None => None,
+            Some(Value::String(ath)) => Some(ath.clone()),
+            Some(_) => return Err(invalid),
+        };
+        Ok(CheckedProof {
+            jkt: jwk_thumbprint(jwk).ok_or(invalid)?,
+            jti: jti.to_owned(),
+            ath,
+            expires_at,
+        })
     }
 }
