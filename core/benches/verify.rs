@@ -10,7 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use scopegate_core::bearer::extract_bearer;
 use scopegate_core::test_util::TestIssuer;
-use scopegate_core::{Requirement, ScopeSet};
+use scopegate_core::{
+    Algorithm, AuthMode, Dpop, MemoryReplayStore, Outcome, Requirement, ScopeSet,
+};
 
 fn verification(c: &mut Criterion) {
     let issuer = TestIssuer::new();
@@ -111,5 +113,121 @@ fn scopes_and_credentials(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, verification, scopes_and_credentials);
+/// One request through `authenticate_http_now`, as an adapter makes it: a bearer token,
+/// and a DPoP-bound token with a fresh ES256 proof, both tokens cached. Proofs are signed
+/// outside the measured part.
+fn dpop(c: &mut Criterion) {
+    let issuer = TestIssuer::new();
+    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let jwk = client.public_jwk().expect("jwk").clone();
+    let canonical = format!(
+        r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["crv"].as_str().expect("crv"),
+        jwk["x"].as_str().expect("x"),
+        jwk["y"].as_str().expect("y")
+    );
+    let sha256 = |bytes: &[u8]| {
+        URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
+    };
+    let jkt = sha256(canonical.as_bytes());
+    let scope = "openid profile email read:orders read:products write:products";
+    let bearer = issuer
+        .token()
+        .subject("auth0|6543a1f2b3c4d5e6f7a8b9c0")
+        .scope(scope)
+        .sign();
+    let bound = issuer
+        .token()
+        .subject("auth0|6543a1f2b3c4d5e6f7a8b9c0")
+        .scope(scope)
+        .claim("cnf", serde_json::json!({ "jkt": jkt }))
+        .sign();
+    let verifier = issuer
+        .verifier_config()
+        .dpop(Dpop::allowed().replay_store(MemoryReplayStore::new(20_000_000)))
+        .build()
+        .expect("verifier");
+    let ath = sha256(bound.as_bytes());
+    let next = std::cell::Cell::new(0u64);
+    let proof = || {
+        next.set(next.get() + 1);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk});
+        let claims = serde_json::json!({
+            "jti": format!("bench-{}", next.get()),
+            "htm": "GET",
+            "htu": "http://api.example/api/orders",
+            "iat": now,
+            "ath": ath,
+        });
+        client.sign_raw(header.to_string().as_bytes(), claims.to_string().as_bytes())
+    };
+    let bearer_header = format!("Bearer {bearer}");
+    let dpop_header = format!("DPoP {bound}");
+    let request = |authorization: &str, proof: Option<&str>| {
+        let outcome = verifier.authenticate_http_now(
+            None,
+            |name| match name {
+                "authorization" => vec![authorization.as_bytes()],
+                "dpop" => proof.map(str::as_bytes).into_iter().collect(),
+                "host" => vec![&b"api.example"[..]],
+                _ => Vec::new(),
+            },
+            "GET",
+            "/api/orders",
+            AuthMode::Required,
+        );
+        assert!(matches!(outcome, Outcome::Authenticated(_)), "{outcome:?}");
+    };
+    // Warm the token cache for both tokens.
+    request(&bearer_header, None);
+    request(&dpop_header, Some(&proof()));
+
+    // The floor: aws-lc's ES256 check of one proof's signature, key parsed once.
+    let sample = proof();
+    let (proof_input, proof_signature) = sample.rsplit_once('.').expect("three parts");
+    let proof_signature = URL_SAFE_NO_PAD.decode(proof_signature).expect("base64");
+    let point = [
+        &[4u8][..],
+        &URL_SAFE_NO_PAD
+            .decode(jwk["x"].as_str().expect("x"))
+            .expect("x"),
+        &URL_SAFE_NO_PAD
+            .decode(jwk["y"].as_str().expect("y"))
+            .expect("y"),
+    ]
+    .concat();
+    let ec_key = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+        point,
+    );
+
+    let mut group = c.benchmark_group("request");
+    group.bench_function("raw_aws_lc_es256", |b| {
+        b.iter(|| {
+            ec_key
+                .verify(
+                    black_box(proof_input.as_bytes()),
+                    black_box(&proof_signature),
+                )
+                .expect("valid")
+        })
+    });
+    group.bench_function("bearer_cached_token", |b| {
+        b.iter(|| request(black_box(&bearer_header), None))
+    });
+    group.bench_function("dpop_cached_token_es256_proof", |b| {
+        b.iter_batched(
+            proof,
+            |proof| request(black_box(&dpop_header), Some(&proof)),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verification, scopes_and_credentials, dpop);
 criterion_main!(benches);
