@@ -16,6 +16,7 @@ fn config(idp: &Idp) -> example_axum_products::Config {
         issuer: idp.issuer(),
         audiences: vec![AUDIENCE.into()],
         token_cache: true,
+        dpop: None,
         port: 0,
     }
 }
@@ -193,6 +194,7 @@ fn the_examples_read_their_configuration_from_the_environment() {
         audiences: vec!["api".into()],
         port: 8080,
         token_cache: true,
+        dpop: None,
     };
     assert_eq!(
         Config::from_vars(vars(&[ISSUER, AUDIENCE_VAR, ("PORT", "8080")])),
@@ -208,6 +210,21 @@ fn the_examples_read_their_configuration_from_the_environment() {
         ("SCOPEGATE_TOKEN_CACHE", "0"),
     ]));
     assert_eq!(no_cache.map(|c| c.map(|c| c.token_cache)), Ok(Some(false)));
+    let dpop = |value: &'static str| {
+        Config::from_vars(vars(match value {
+            "allowed" => &[ISSUER, AUDIENCE_VAR, ("SCOPEGATE_DPOP", "allowed")],
+            "required" => &[ISSUER, AUDIENCE_VAR, ("SCOPEGATE_DPOP", "required")],
+            _ => &[ISSUER, AUDIENCE_VAR, ("SCOPEGATE_DPOP", "maybe")],
+        }))
+        .map(|c| c.and_then(|c| c.dpop))
+    };
+    assert_eq!(dpop("allowed"), Ok(Some(scopegate_core::DpopMode::Allowed)));
+    assert_eq!(
+        dpop("required"),
+        Ok(Some(scopegate_core::DpopMode::Required))
+    );
+    assert_eq!(dpop("maybe"), Err(ConfigProblem::InvalidDpop));
+    assert_eq!(defaults.dpop, None);
     assert_eq!(
         Config::from_vars(vars(&[AUDIENCE_VAR])),
         Ok(None),
@@ -228,6 +245,7 @@ fn the_examples_read_their_configuration_from_the_environment() {
         audiences: vec!["api".into()],
         port: 0,
         token_cache: true,
+        dpop: None,
     };
     assert!(insecure.verifier().is_err());
 }

@@ -631,6 +631,7 @@ async fn start(idp: &Idp) -> [(&'static str, String); 2] {
         audiences: vec![AUDIENCE.into()],
         port: 0,
         token_cache: true,
+        dpop: None,
     };
     let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
     tokio::spawn(example_axum_products::serve(

@@ -8,7 +8,7 @@ pub use product::{INVALID_BODY, InvalidBody, NewProduct};
 pub use quickstart::{Command, Login, PERSONAS, Persona, quickstart};
 use scopegate_dev_issuer::{DevIssuer, Tenant};
 
-use scopegate_core::{ConfigError, Verifier, VerifierConfig};
+use scopegate_core::{ConfigError, Dpop, DpopMode, Verifier, VerifierConfig};
 
 /// Settings read from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Config {
     pub port: u16,
     /// `SCOPEGATE_TOKEN_CACHE`: `0` disables the verified-token cache (on by default).
     pub token_cache: bool,
+    /// `SCOPEGATE_DPOP`: `allowed` or `required` turns DPoP on (off by default).
+    pub dpop: Option<DpopMode>,
 }
 
 /// Why the environment does not configure the example.
@@ -30,6 +32,8 @@ pub enum ConfigProblem {
     MissingAudience,
     /// `PORT` is not a port number.
     InvalidPort,
+    /// `SCOPEGATE_DPOP` is neither `allowed` nor `required`.
+    InvalidDpop,
 }
 
 impl std::fmt::Display for ConfigProblem {
@@ -39,12 +43,14 @@ impl std::fmt::Display for ConfigProblem {
                 "SCOPEGATE_ISSUER is set but SCOPEGATE_AUDIENCE is not: set it to your API identifier (the token audience)."
             }
             Self::InvalidPort => "PORT must be a port number (0 picks a free one).",
+            Self::InvalidDpop => "SCOPEGATE_DPOP must be `allowed` or `required` (unset: DPoP off).",
         })
     }
 }
 
 impl Config {
-    /// Reads `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE` and `PORT` through `var`; `None`
+    /// Reads `SCOPEGATE_ISSUER`, `SCOPEGATE_AUDIENCE`, `PORT`, `SCOPEGATE_TOKEN_CACHE` and
+    /// `SCOPEGATE_DPOP` through `var`; `None`
     /// when `SCOPEGATE_ISSUER` is not set (run the embedded issuer instead).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigProblem> {
         let port = port(&var)?;
@@ -59,6 +65,7 @@ impl Config {
             audiences: vec![audience],
             port,
             token_cache: token_cache(&var),
+            dpop: dpop(&var)?,
         }))
     }
 
@@ -66,7 +73,7 @@ impl Config {
     pub fn verifier(&self) -> Result<Verifier, ConfigError> {
         let mut audiences = self.audiences.iter();
         let first = audiences.next().cloned().unwrap_or_default();
-        audiences
+        let config = audiences
             .fold(
                 VerifierConfig::new(self.issuer.clone(), first),
                 |config, audience| config.audience(audience.clone()),
@@ -75,8 +82,22 @@ impl Config {
                 VerifierConfig::DEFAULT_TOKEN_CACHE
             } else {
                 0
-            })
-            .build()
+            });
+        match self.dpop {
+            None => config.build(),
+            Some(DpopMode::Allowed) => config.dpop(Dpop::allowed()).build(),
+            Some(DpopMode::Required) => config.dpop(Dpop::required()).build(),
+        }
+    }
+}
+
+/// `SCOPEGATE_DPOP`: `allowed`, `required`, or unset (off).
+fn dpop(var: impl Fn(&str) -> Option<String>) -> Result<Option<DpopMode>, ConfigProblem> {
+    match var("SCOPEGATE_DPOP").as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("allowed") => Ok(Some(DpopMode::Allowed)),
+        Some("required") => Ok(Some(DpopMode::Required)),
+        Some(_) => Err(ConfigProblem::InvalidDpop),
     }
 }
 
@@ -128,6 +149,7 @@ impl Setup {
                 .collect(),
             port,
             token_cache: token_cache(&var),
+            dpop: dpop(&var)?,
         };
         Ok(Self {
             config,
