@@ -7,6 +7,7 @@
 pub struct ReadmeSnippets;
 
 pub mod contract;
+pub mod dpop_client;
 pub mod example_apps;
 pub mod example_binary;
 pub mod idp;

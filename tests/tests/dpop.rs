@@ -2,16 +2,14 @@
 //! client key, proofs signed with it per request, and every way a proof can be wrong.
 //! Thumbprints and `ath` are computed here independently of scopegate.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::{HttpResponse, HttpServer, web};
-use aws_lc_rs::digest::{SHA256, digest};
 use axum::Router;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{Algorithm, Dpop, Verifier};
+use scopegate_tests::dpop_client::{DpopClient, unix_now as now};
 use scopegate_tests::spawn_app;
 use serde_json::{Value, json};
 
@@ -51,52 +49,6 @@ fn start_actix(verifier: Verifier) -> String {
     base
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
-/// RFC 7638 for an EC key, written out here.
-fn thumbprint(client: &TestIssuer) -> String {
-    let jwk = client.public_jwk().expect("asymmetric");
-    let canonical = format!(
-        r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-        jwk["crv"].as_str().expect("crv"),
-        jwk["x"].as_str().expect("x"),
-        jwk["y"].as_str().expect("y")
-    );
-    URL_SAFE_NO_PAD.encode(digest(&SHA256, canonical.as_bytes()))
-}
-
-fn ath(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest(&SHA256, token.as_bytes()))
-}
-
-/// A proof by `client`; `edit` may change header and claims before signing.
-fn proof(
-    client: &TestIssuer,
-    htm: &str,
-    htu: &str,
-    token: &str,
-    edit: impl FnOnce(&mut Value, &mut Value),
-) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let jti = format!(
-        "proof-{}",
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut header = json!({
-        "typ": "dpop+jwt",
-        "alg": client.algorithm().as_str(),
-        "jwk": client.public_jwk().expect("asymmetric"),
-    });
-    let mut claims = json!({"jti": jti, "htm": htm, "htu": htu, "iat": now(), "ath": ath(token)});
-    edit(&mut header, &mut claims);
-    client.sign_raw(header.to_string().as_bytes(), claims.to_string().as_bytes())
-}
-
 /// Status and `WWW-Authenticate` of `GET /api/orders` with these headers.
 async fn call(base: &str, headers: &[(&str, String)]) -> (u16, String) {
     let mut request = reqwest::Client::new().get(format!("{base}/api/orders"));
@@ -120,8 +72,8 @@ fn dpop_refusal(description: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
     let issuer = TestIssuer::new();
-    let client = TestIssuer::with_algorithm(Algorithm::ES256);
-    let stranger = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::default();
+    let stranger = DpopClient::default();
     let verifier = issuer
         .verifier_config()
         .dpop(Dpop::allowed())
@@ -130,12 +82,12 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
     let bound = issuer
         .token()
         .scope("read:orders")
-        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .claim("cnf", json!({"jkt": client.thumbprint()}))
         .sign();
     let bound_unscoped = issuer
         .token()
         .scope("read:products")
-        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .claim("cnf", json!({"jkt": client.thumbprint()}))
         .sign();
     let unbound = issuer.token().scope("read:orders").sign();
     let invalid_proof = dpop_refusal("The DPoP proof is invalid");
@@ -147,7 +99,7 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
         let htu = format!("{base}/api/orders");
         let dpop = |token: &str| ("authorization", format!("DPoP {token}"));
         let with = |token: &str, proof: String| vec![dpop(token), ("dpop", proof)];
-        let good = |token: &str| proof(&client, "GET", &htu, token, |_, _| {});
+        let good = |token: &str| client.proof("GET", &htu, token, |_, _| {});
 
         let first = good(&bound);
         assert_eq!(
@@ -160,8 +112,7 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
             (401, dpop_refusal("The DPoP proof was used before")),
             "{base}: replay"
         );
-        let upper = proof(
-            &client,
+        let upper = client.proof(
             "GET",
             &htu.replace("http://127.0.0.1", "HTTP://127.0.0.1"),
             &bound,
@@ -179,54 +130,44 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
                 "another path",
                 with(
                     &bound,
-                    proof(
-                        &client,
-                        "GET",
-                        &format!("{base}/api/other"),
-                        &bound,
-                        |_, _| {},
-                    ),
+                    client.proof("GET", &format!("{base}/api/other"), &bound, |_, _| {}),
                 ),
             ),
             (
                 "another method",
-                with(&bound, proof(&client, "POST", &htu, &bound, |_, _| {})),
+                with(&bound, client.proof("POST", &htu, &bound, |_, _| {})),
             ),
             ("another token's ath", with(&bound, good(&unbound))),
             (
                 "a key the token is not bound to",
-                with(&bound, proof(&stranger, "GET", &htu, &bound, |_, _| {})),
+                with(&bound, stranger.proof("GET", &htu, &bound, |_, _| {})),
             ),
             (
                 "an hour old",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |_, c| {
-                        c["iat"] = json!(now() - 3600)
-                    }),
+                    client.proof("GET", &htu, &bound, |_, c| c["iat"] = json!(now() - 3600)),
                 ),
             ),
             (
                 "from the future",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |_, c| {
-                        c["iat"] = json!(now() + 600)
-                    }),
+                    client.proof("GET", &htu, &bound, |_, c| c["iat"] = json!(now() + 600)),
                 ),
             ),
             (
                 "typ JWT",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |h, _| h["typ"] = json!("JWT")),
+                    client.proof("GET", &htu, &bound, |h, _| h["typ"] = json!("JWT")),
                 ),
             ),
             (
                 "no jti",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |_, c| {
+                    client.proof("GET", &htu, &bound, |_, c| {
                         c.as_object_mut().map(|c| c.remove("jti"));
                     }),
                 ),
@@ -235,7 +176,7 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
                 "no ath",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |_, c| {
+                    client.proof("GET", &htu, &bound, |_, c| {
                         c.as_object_mut().map(|c| c.remove("ath"));
                     }),
                 ),
@@ -244,18 +185,14 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
                 "a private key in jwk",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |h, _| {
-                        h["jwk"]["d"] = json!("AAAA")
-                    }),
+                    client.proof("GET", &htu, &bound, |h, _| h["jwk"]["d"] = json!("AAAA")),
                 ),
             ),
             (
                 "alg none",
                 with(
                     &bound,
-                    proof(&client, "GET", &htu, &bound, |h, _| {
-                        h["alg"] = json!("none")
-                    }),
+                    client.proof("GET", &htu, &bound, |h, _| h["alg"] = json!("none")),
                 ),
             ),
             ("an unbound token", with(&unbound, good(&unbound))),
@@ -317,7 +254,7 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_dpop_turns_bearer_away() {
     let issuer = TestIssuer::new();
-    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::default();
     let verifier = issuer
         .verifier_config()
         .dpop(Dpop::required())
@@ -326,7 +263,7 @@ async fn required_dpop_turns_bearer_away() {
     let bound = issuer
         .token()
         .scope("read:orders")
-        .claim("cnf", json!({"jkt": thumbprint(&client)}))
+        .claim("cnf", json!({"jkt": client.thumbprint()}))
         .sign();
     let unbound = issuer.token().scope("read:orders").sign();
     for base in [
@@ -336,7 +273,7 @@ async fn required_dpop_turns_bearer_away() {
         let htu = format!("{base}/api/orders");
         let headers = [
             ("authorization", format!("DPoP {bound}")),
-            ("dpop", proof(&client, "GET", &htu, &bound, |_, _| {})),
+            ("dpop", client.proof("GET", &htu, &bound, |_, _| {})),
         ];
         assert_eq!(call(&base, &headers).await.0, 200, "{base}");
         for bearer in [&unbound, &bound] {
@@ -384,7 +321,7 @@ async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs(
     use scopegate_dev_issuer::{DevIssuer, Tenant};
     let retail = "https://retail.example/api";
     let issuer = DevIssuer::start(Tenant::built_in()).await.expect("start");
-    let client = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::default();
     let endpoint = format!("{}oauth/token", issuer.issuer());
     let token_request = |proof: String| {
         reqwest::Client::new()
@@ -398,7 +335,7 @@ async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs(
             }))
             .send()
     };
-    let token_proof = proof(&client, "POST", &endpoint, "", |_, c| {
+    let token_proof = client.proof("POST", &endpoint, "", |_, c| {
         c.as_object_mut().map(|c| c.remove("ath"));
     });
     let response = token_request(token_proof.clone()).await.expect("response");
@@ -412,7 +349,7 @@ async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs(
             .expect("base64url"),
     )
     .expect("claims");
-    assert_eq!(claims["cnf"]["jkt"], thumbprint(&client));
+    assert_eq!(claims["cnf"]["jkt"], client.thumbprint());
     for (name, refused) in [
         (
             "replayed",
@@ -420,15 +357,9 @@ async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs(
         ),
         (
             "for another URL",
-            token_request(proof(
-                &client,
-                "POST",
-                "http://127.0.0.1:1/oauth/token",
-                "",
-                |_, _| {},
-            ))
-            .await
-            .expect("response"),
+            token_request(client.proof("POST", "http://127.0.0.1:1/oauth/token", "", |_, _| {}))
+                .await
+                .expect("response"),
         ),
     ] {
         assert_eq!(refused.status().as_u16(), 400, "{name}");
@@ -447,7 +378,7 @@ async fn the_dev_issuer_mints_bound_tokens_that_the_adapters_accept_with_proofs(
         let htu = format!("{base}/api/orders");
         let with_proof = [
             ("authorization", format!("DPoP {token}")),
-            ("dpop", proof(&client, "GET", &htu, &token, |_, _| {})),
+            ("dpop", client.proof("GET", &htu, &token, |_, _| {})),
         ];
         assert_eq!(call(&base, &with_proof).await.0, 200, "{base}");
         assert_eq!(

@@ -626,12 +626,19 @@ const HOSTILE_KIDS: &[(&str, &str)] = &[
 ];
 
 async fn start(idp: &Idp) -> [(&'static str, String); 2] {
+    start_with(idp, None).await
+}
+
+async fn start_with(
+    idp: &Idp,
+    dpop: Option<scopegate_core::DpopMode>,
+) -> [(&'static str, String); 2] {
     let config = example_axum_products::Config {
         issuer: idp.issuer(),
         audiences: vec![AUDIENCE.into()],
         port: 0,
         token_cache: true,
-        dpop: None,
+        dpop,
     };
     let (listener, addr) = example_axum_products::bind(0).await.expect("bind");
     tokio::spawn(example_axum_products::serve(
@@ -728,5 +735,264 @@ async fn hostile_requests_are_refused_exactly_and_identically() {
             "axum and actix diverge on {}",
             case.name
         );
+    }
+}
+
+/// A DPoP attack on `GET /api/orders`: the headers to send, given the server's base URL.
+type DpopAttack<'a> = (
+    &'a str,
+    Box<dyn Fn(&str) -> Vec<(&'static str, String)> + 'a>,
+    (u16, &'a str),
+);
+
+/// The DPoP attacks, against both examples started with `SCOPEGATE_DPOP=allowed`: each
+/// gets its exact status and error code, the same from axum and actix, never 2xx or 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_dpop_requests_are_refused_exactly_and_identically() {
+    use scopegate_tests::dpop_client::DpopClient;
+    let placeholder = TestIssuer::new();
+    let idp = Idp::start(placeholder.jwks(), Metadata::Oidc).await;
+    let issuer = placeholder
+        .with_issuer(idp.issuer())
+        .with_audience(AUDIENCE);
+    // Same kid as the issuer's key: only the key set of the token's issuer may verify.
+    let other_issuer = TestIssuer::new()
+        .with_issuer("https://other-tenant.example/")
+        .with_audience(AUDIENCE);
+    let victim = DpopClient::default();
+    let thief = DpopClient::default();
+    let bound = |signer: &TestIssuer| {
+        signer
+            .token()
+            .scope("read:orders")
+            .claim("iss", issuer.issuer())
+            .claim("cnf", json!({"jkt": victim.thumbprint()}))
+            .sign()
+    };
+    let token = bound(&issuer);
+    let forged = bound(&other_issuer);
+    let adapters = start_with(&idp, Some(scopegate_core::DpopMode::Allowed)).await;
+    let client = reqwest::Client::new();
+
+    let dpop = |token: &str, proof: String| {
+        vec![("authorization", format!("DPoP {token}")), ("dpop", proof)]
+    };
+    let orders = |base: &str| format!("{base}/api/orders");
+    let proof_dpop = "invalid_dpop_proof";
+    let attacks: Vec<DpopAttack<'_>> =
+        vec![
+            (
+                "downgrade: the bound token as Bearer",
+                Box::new(|_: &str| vec![("authorization", format!("Bearer {token}"))]),
+                (401, "invalid_token"),
+            ),
+            (
+                "a stolen token with the thief's proof",
+                Box::new(|base: &str| {
+                    dpop(&token, thief.proof("GET", &orders(base), &token, |_, _| {}))
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "htu of another host",
+                Box::new(|_: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", "http://evil.example/api/orders", &token, |_, _| {}),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "htu with another port",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &format!("{base}1/api/orders"), &token, |_, _| {}),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "htm in lower case",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("get", &orders(base), &token, |_, _| {}),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "jku instead of jwk",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |h, _| {
+                            h.as_object_mut().map(|h| h.remove("jwk"));
+                            h["jku"] = json!("http://127.0.0.1:1/jwks.json");
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "an oct jwk with HS256",
+                Box::new(|base: &str| {
+                    dpop(&token, victim.proof("GET", &orders(base), &token, |h, _| {
+            h["alg"] = json!("HS256");
+            h["jwk"] = json!({"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"});
+        }))
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "no typ",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |h, _| {
+                            h.as_object_mut().map(|h| h.remove("typ"));
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "crit in the proof",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |h, _| {
+                            h["crit"] = json!(["htu"])
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "a 300-character jti",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |_, c| {
+                            c["jti"] = json!("j".repeat(300))
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "iat as a string",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |_, c| {
+                            c["iat"] = json!(c["iat"].to_string())
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "iat u64::MAX",
+                Box::new(|base: &str| {
+                    dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |_, c| {
+                            c["iat"] = json!(u64::MAX)
+                        }),
+                    )
+                }),
+                (401, proof_dpop),
+            ),
+            (
+                "the token as the proof",
+                Box::new(|_: &str| dpop(&token, token.clone())),
+                (401, proof_dpop),
+            ),
+            (
+                "cross-issuer key: a token claiming the issuer, signed by another",
+                Box::new(|base: &str| {
+                    dpop(
+                        &forged,
+                        victim.proof("GET", &orders(base), &forged, |_, _| {}),
+                    )
+                }),
+                (401, "invalid_token"),
+            ),
+            (
+                "two DPoP headers",
+                Box::new(|base: &str| {
+                    let mut headers = dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |_, _| {}),
+                    );
+                    headers.push((
+                        "dpop",
+                        victim.proof("GET", &orders(base), &token, |_, _| {}),
+                    ));
+                    headers
+                }),
+                (400, "invalid_request"),
+            ),
+            (
+                "two Authorization headers",
+                Box::new(|base: &str| {
+                    let mut headers = dpop(
+                        &token,
+                        victim.proof("GET", &orders(base), &token, |_, _| {}),
+                    );
+                    headers.push(("authorization", format!("DPoP {token}")));
+                    headers
+                }),
+                (400, "invalid_request"),
+            ),
+        ];
+
+    let send = |base: &str, headers: &[(&'static str, String)]| {
+        let mut request = client.get(orders(base));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        async move {
+            let response = request.send().await.expect("response");
+            let status = response.status().as_u16();
+            let code = response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|c| c.split("error=\"").nth(1))
+                .and_then(|c| c.split('"').next())
+                .map(str::to_owned);
+            (status, code)
+        }
+    };
+    for (adapter, base) in &adapters {
+        // A proof replayed after its legitimate use.
+        let proof = victim.proof("GET", &orders(base), &token, |_, _| {});
+        assert_eq!(
+            send(base, &dpop(&token, proof.clone())).await.0,
+            200,
+            "{adapter}"
+        );
+        assert_eq!(
+            send(base, &dpop(&token, proof)).await,
+            (401, Some(proof_dpop.to_owned())),
+            "{adapter}: replay"
+        );
+    }
+    for (name, headers, (status, code)) in &attacks {
+        let mut answers = Vec::new();
+        for (adapter, base) in &adapters {
+            let answer = send(base, &headers(base)).await;
+            assert_eq!(
+                answer,
+                (*status, Some((*code).to_owned())),
+                "{adapter}: {name}"
+            );
+            answers.push(answer);
+        }
+        assert_eq!(answers[0], answers[1], "axum and actix diverge on {name}");
     }
 }
