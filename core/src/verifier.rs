@@ -258,15 +258,7 @@ impl Verifier {
                 };
                 match presentation {
                     Ok(presentation) => self.decide(Ok(Cow::Borrowed(token)), mode, presentation),
-                    Err(kind) => self.decide(
-                        Err(kind.into()),
-                        mode,
-                        Presentation::Dpop {
-                            proof: String::new(),
-                            method: String::new(),
-                            htu: String::new(),
-                        },
-                    ),
+                    Err(kind) => self.reject(kind.into(), true),
                 }
             }
             Ok(None) if dpop.mode == crate::DpopMode::Required => self.decide(
@@ -299,11 +291,7 @@ impl Verifier {
                 return Outcome::Anonymous;
             }
             Err(error) => {
-                audit::token_rejected(error.kind());
-                let presented = matches!(presentation, Presentation::Dpop { .. });
-                return Outcome::Rejected(
-                    error.with_dpop_challenge(self.dpop_challenge(presented)),
-                );
+                return self.reject(error, matches!(presentation, Presentation::Dpop { .. }));
             }
         };
         match self.verify_now_as(&token, &presentation) {
@@ -315,6 +303,13 @@ impl Verifier {
                 presentation,
             )),
         }
+    }
+
+    /// Refuses a request whose credentials could not be read; `presented_dpop` says
+    /// whether they came with the `DPoP` scheme, for the challenge.
+    fn reject(&self, error: AuthError, presented_dpop: bool) -> Outcome {
+        audit::token_rejected(error.kind());
+        Outcome::Rejected(error.with_dpop_challenge(self.dpop_challenge(presented_dpop)))
     }
 
     /// Verifies one token, presented as a bearer token.
