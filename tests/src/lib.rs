@@ -25,3 +25,21 @@ pub async fn spawn_app(router: axum::Router) -> String {
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     format!("http://{addr}")
 }
+
+/// Serves an actix-web app made of what `configure` registers, on 127.0.0.1 (a free port,
+/// one worker) in the background; returns `http://addr`. Call it inside a tokio runtime.
+pub fn spawn_actix_app<F>(configure: F) -> String
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run();
+    tokio::spawn(server);
+    base
+}

@@ -1,12 +1,12 @@
 //! Per-route claim rules (`RequireClaims`, `#[requires_claim]`), scopes from nested claims
 //! and opt-in scope tokens, through real axum and actix apps answering alike.
 
-use actix_web::{HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use axum::Router;
 use axum::routing::get;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{Requirement, ScopeSource, Verifier};
-use scopegate_tests::spawn_app;
+use scopegate_tests::{spawn_actix_app, spawn_app};
 
 mod axum_app {
     use scopegate_tower::{requires_claim, requires_scope};
@@ -67,10 +67,8 @@ async fn start_axum(verifier: Verifier) -> String {
 
 fn start_actix(verifier: Verifier) -> String {
     use scopegate_actix::{RequireClaims, RequireScopes, ScopeGate};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = HttpServer::new(move || {
-        actix_web::App::new().service(
+    spawn_actix_app(move |config: &mut web::ServiceConfig| {
+        config.service(
             web::scope("")
                 .wrap(ScopeGate::new(verifier.clone()))
                 .service(actix_app::org)
@@ -88,14 +86,8 @@ fn start_actix(verifier: Verifier) -> String {
                         .wrap(RequireScopes::new(admin()))
                         .to(|| async { HttpResponse::Ok().body("admin") }),
                 ),
-        )
+        );
     })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// Status and `WWW-Authenticate` of `GET path` with `token`.

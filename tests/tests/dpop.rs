@@ -2,7 +2,7 @@
 //! client key, proofs signed with it per request, and every way a proof can be wrong.
 //! Thumbprints and `ath` are computed here independently of scopegate.
 
-use actix_web::{HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use axum::Router;
 use axum::routing::get;
 use base64::Engine;
@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{Algorithm, Dpop, Verifier};
 use scopegate_tests::dpop_client::{DpopClient, unix_now as now};
-use scopegate_tests::spawn_app;
+use scopegate_tests::{spawn_actix_app, spawn_app};
 use serde_json::{Value, json};
 
 const ALGS: &str = "ES256 ES384 PS256 RS256 EdDSA";
@@ -28,10 +28,8 @@ async fn start_axum(verifier: Verifier) -> String {
 
 fn start_actix(verifier: Verifier) -> String {
     use scopegate_actix::{RequireScopes, ScopeGate};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = HttpServer::new(move || {
-        actix_web::App::new().service(
+    spawn_actix_app(move |config: &mut web::ServiceConfig| {
+        config.service(
             web::scope("")
                 .wrap(ScopeGate::new(verifier.clone()))
                 .service(
@@ -39,14 +37,8 @@ fn start_actix(verifier: Verifier) -> String {
                         .wrap(RequireScopes::all(["read:orders"]))
                         .to(|| async { HttpResponse::Ok().body("orders") }),
                 ),
-        )
+        );
     })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// Status and `WWW-Authenticate` of `GET /api/orders` with these headers.

@@ -1,12 +1,12 @@
 //! Token sources per layer: a cookie, a header of its own, or `Authorization`, with real
 //! axum and actix apps on 127.0.0.1 answering every case alike.
 
-use actix_web::{HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use axum::Router;
 use axum::routing::get;
 use scopegate_core::test_util::TestIssuer;
 use scopegate_core::{TokenSource, Verifier};
-use scopegate_tests::spawn_app;
+use scopegate_tests::{spawn_actix_app, spawn_app};
 
 /// `/web/orders` reads `Authorization`, then the `access_token` cookie; `/device/orders`
 /// reads only `X-Device-Token`. Both need `read:orders`; one verifier serves both.
@@ -35,16 +35,14 @@ async fn start_axum(verifier: Verifier) -> String {
 }
 
 fn start_actix(verifier: Verifier) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = HttpServer::new(move || {
+    spawn_actix_app(move |config: &mut web::ServiceConfig| {
         let (web_sources, device_sources) = sources();
         let orders = || {
             web::resource("/orders")
                 .wrap(scopegate_actix::RequireScopes::all(["read:orders"]))
                 .to(|| async { HttpResponse::Ok().body("orders") })
         };
-        actix_web::App::new()
+        config
             .service(
                 web::scope("/web")
                     .wrap(
@@ -60,14 +58,8 @@ fn start_actix(verifier: Verifier) -> String {
                             .token_sources(device_sources),
                     )
                     .service(orders()),
-            )
+            );
     })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// Status and the `error` code of the challenge (`-` for none) of one request.
