@@ -162,10 +162,15 @@ where
                 let values = headers.get_all(AUTHORIZATION).map(|value| value.as_bytes());
                 self.verifier.authenticate_now(values, query, self.mode)
             } else {
-                let target = request
-                    .uri()
-                    .path_and_query()
-                    .map_or("/", |target| target.as_str());
+                // HTTP/2 requests carry scheme and authority in the URI, not in `Host`.
+                let uri = request.uri();
+                let absolute;
+                let target = if uri.authority().is_some() {
+                    absolute = uri.to_string();
+                    absolute.as_str()
+                } else {
+                    uri.path_and_query().map_or("/", |target| target.as_str())
+                };
                 self.verifier.authenticate_http_now(
                     sources,
                     |name| headers.get_all(name).map(|value| value.as_bytes()),

@@ -261,11 +261,15 @@ impl Verifier {
                     Err(kind) => self.reject(kind.into(), true),
                 }
             }
-            Ok(None) if dpop.mode == crate::DpopMode::Required => self.decide(
-                Err(ErrorKind::MissingCredentials.into()),
-                mode,
-                Presentation::Bearer,
-            ),
+            // Only DPoP counts: other credentials are refused, not taken as anonymous.
+            Ok(None) if dpop.mode == crate::DpopMode::Required => {
+                if headers("authorization").into_iter().next().is_some() {
+                    self.reject(ErrorKind::MissingCredentials.into(), false)
+                } else {
+                    let none = Err(ErrorKind::MissingCredentials.into());
+                    self.decide(none, mode, Presentation::Bearer)
+                }
+            }
             Ok(None) => {
                 let found =
                     TokenSource::find(sources, headers, query, self.inner.allow_query_token);

@@ -279,6 +279,41 @@ async fn required_dpop_turns_bearer_away() {
 }
 
 #[test]
+fn with_dpop_required_a_bearer_token_is_refused_even_on_optional_routes() {
+    use scopegate_core::{AuthMode, Outcome};
+    let issuer = TestIssuer::new();
+    let verifier = issuer
+        .verifier_config()
+        .dpop(Dpop::required())
+        .build()
+        .expect("verifier");
+    let bearer = format!("Bearer {}", issuer.token().sign());
+    let decide = |authorization: Option<&str>| {
+        verifier.authenticate_http_now(
+            None,
+            |name| match (name, authorization) {
+                ("authorization", Some(value)) => vec![value.as_bytes()],
+                _ => Vec::new(),
+            },
+            "GET",
+            "/api/orders",
+            AuthMode::Optional,
+        )
+    };
+    assert!(
+        matches!(decide(None), Outcome::Anonymous),
+        "no credentials at all"
+    );
+    match decide(Some(&bearer)) {
+        Outcome::Rejected(error) => assert_eq!(
+            error.challenge("api").as_deref(),
+            Some(format!(r#"DPoP realm="api", algs="{ALGS}""#).as_str())
+        ),
+        other => panic!("a bearer token passed as {other:?}"),
+    }
+}
+
+#[test]
 fn dpop_proofs_are_asymmetric_only() {
     let issuer = TestIssuer::new();
     let build = |dpop: Dpop| issuer.verifier_config().dpop(dpop).build().map(drop).err();

@@ -161,10 +161,15 @@ where
             let values = headers.get_all(AUTHORIZATION).iter();
             verifier.authenticate_now(values.map(HeaderValue::as_bytes), query, mode)
         } else {
-            let target = request
-                .uri()
-                .path_and_query()
-                .map_or("/", |target| target.as_str());
+            // HTTP/2 requests carry scheme and authority in the URI, not in `Host`.
+            let uri = request.uri();
+            let absolute;
+            let target = if uri.authority().is_some() {
+                absolute = uri.to_string();
+                absolute.as_str()
+            } else {
+                uri.path_and_query().map_or("/", |target| target.as_str())
+            };
             verifier.authenticate_http_now(
                 sources,
                 |name| headers.get_all(name).iter().map(HeaderValue::as_bytes),

@@ -130,18 +130,23 @@ impl Dpop {
 
     /// The `htu` a proof for this request must carry: the public base URL (or
     /// `http://<host>`) with the request path, normalised; `None` if it cannot be formed.
+    /// `target` may be absolute (HTTP/2, or a request to a proxy); the public base URL
+    /// still decides scheme and authority when set.
     pub(crate) fn expected_htu(&self, target: &str, host: Option<&str>) -> Option<String> {
-        let path = target.split(['?', '#']).next().unwrap_or_default();
-        let absolute = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            let base = match &self.public_base_url {
-                Some(base) => base.origin().ascii_serialization(),
-                None => format!("http://{}", host?),
-            };
-            format!("{base}{path}")
-        };
-        normalize_htu(&absolute)
+        let target = target.split(['?', '#']).next().unwrap_or_default();
+        let absolute = target.starts_with("http://") || target.starts_with("https://");
+        match &self.public_base_url {
+            Some(base) => {
+                let path = if absolute {
+                    url::Url::parse(target).ok()?.path().to_owned()
+                } else {
+                    target.to_owned()
+                };
+                normalize_htu(&format!("{}{path}", base.origin().ascii_serialization()))
+            }
+            None if absolute => normalize_htu(target),
+            None => normalize_htu(&format!("http://{}{target}", host?)),
+        }
     }
 }
 
