@@ -61,6 +61,15 @@ fn dpop_refusal(description: &str) -> String {
     )
 }
 
+/// A token of `issuer` granting `scope`, bound to `client`'s key.
+fn bound_token(issuer: &TestIssuer, client: &DpopClient, scope: &str) -> String {
+    issuer
+        .token()
+        .scope(scope)
+        .claim("cnf", json!({"jkt": client.thumbprint()}))
+        .sign()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
     let issuer = TestIssuer::new();
@@ -71,16 +80,8 @@ async fn bound_tokens_need_a_fitting_fresh_proof_on_both_adapters() {
         .dpop(Dpop::allowed())
         .build()
         .expect("verifier");
-    let bound = issuer
-        .token()
-        .scope("read:orders")
-        .claim("cnf", json!({"jkt": client.thumbprint()}))
-        .sign();
-    let bound_unscoped = issuer
-        .token()
-        .scope("read:products")
-        .claim("cnf", json!({"jkt": client.thumbprint()}))
-        .sign();
+    let bound = bound_token(&issuer, &client, "read:orders");
+    let bound_unscoped = bound_token(&issuer, &client, "read:products");
     let unbound = issuer.token().scope("read:orders").sign();
     let invalid_proof = dpop_refusal("The DPoP proof is invalid");
 
@@ -252,11 +253,7 @@ async fn required_dpop_turns_bearer_away() {
         .dpop(Dpop::required())
         .build()
         .expect("verifier");
-    let bound = issuer
-        .token()
-        .scope("read:orders")
-        .claim("cnf", json!({"jkt": client.thumbprint()}))
-        .sign();
+    let bound = bound_token(&issuer, &client, "read:orders");
     let unbound = issuer.token().scope("read:orders").sign();
     for base in [
         start_axum(verifier.clone()).await,
