@@ -79,3 +79,14 @@ pub(crate) fn claim_decision(token: &VerifiedToken, rule: &ClaimRule, allowed: b
         claim_event!(info, "deny", ErrorKind::ClaimNotGranted.as_str());
     }
 }
+
+pub(crate) fn route_not_permitted(token: &VerifiedToken) {
+    tracing::info!(
+        target: TARGET,
+        decision = "deny",
+        reason = ErrorKind::RouteNotPermitted.as_str(),
+        sub = token.subject(),
+        client_id = token.client_id(),
+        "no rule lists this route"
+    );
+}

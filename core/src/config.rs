@@ -51,6 +51,10 @@ pub enum ConfigError {
         "HS256/HS384/HS512 may only be allowed together with an explicitly configured HMAC secret"
     )]
     HmacWithoutSecret,
+    /// A gRPC method path that is not `/package.Service/Method` or `/package.Service/*`,
+    /// or one listed twice.
+    #[error("a gRPC method must be `/package.Service/Method` or `/package.Service/*`, once")]
+    InvalidMethodPath,
 }
 
 /// An injectable source of the current time, in seconds since the Unix epoch.

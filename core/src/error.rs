@@ -58,6 +58,10 @@ pub enum ErrorKind {
     /// The token is valid but fails a claim rule of the route (`RequireClaims`,
     /// `#[requires_claim]`). 403 `insufficient_scope`, without a `scope` attribute.
     ClaimNotGranted,
+    /// The token is valid but no rule grants access to the route or method at all (an
+    /// unlisted gRPC method, a proxy path outside every route): closed by default. 403
+    /// `insufficient_scope`, without a `scope` attribute.
+    RouteNotPermitted,
     /// The issuer's keys cannot be obtained and none are cached. 503 with `Retry-After`.
     KeysUnavailable,
     /// A DPoP proof is missing, malformed, wrongly signed, or does not fit the request or
@@ -93,6 +97,7 @@ impl ErrorKind {
             Self::ClaimRuleFailed => "claim_rule_failed",
             Self::InsufficientScope => "insufficient_scope",
             Self::ClaimNotGranted => "claim_not_granted",
+            Self::RouteNotPermitted => "route_not_permitted",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::DpopProofReplayed => "dpop_proof_replayed",
             Self::KeysUnavailable => "keys_unavailable",
@@ -103,7 +108,9 @@ impl ErrorKind {
     pub const fn status(self) -> StatusCode {
         match self {
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope | Self::ClaimNotGranted => StatusCode::FORBIDDEN,
+            Self::InsufficientScope | Self::ClaimNotGranted | Self::RouteNotPermitted => {
+                StatusCode::FORBIDDEN
+            }
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -114,7 +121,9 @@ impl ErrorKind {
         match self {
             Self::MissingCredentials | Self::KeysUnavailable => None,
             Self::InvalidRequest => Some("invalid_request"),
-            Self::InsufficientScope | Self::ClaimNotGranted => Some("insufficient_scope"),
+            Self::InsufficientScope | Self::ClaimNotGranted | Self::RouteNotPermitted => {
+                Some("insufficient_scope")
+            }
             Self::InvalidDpopProof | Self::DpopProofReplayed => Some("invalid_dpop_proof"),
             _ => Some("invalid_token"),
         }
@@ -145,6 +154,7 @@ impl ErrorKind {
             Self::ClaimRuleFailed => "The access token claims are not accepted",
             Self::InsufficientScope => "The access token lacks the required scope",
             Self::ClaimNotGranted => "The access token lacks a claim this route requires",
+            Self::RouteNotPermitted => "No rule grants access to this route",
             Self::InvalidDpopProof => "The DPoP proof is invalid",
             Self::DpopProofReplayed => "The DPoP proof was used before",
             Self::KeysUnavailable => "The token signing keys are unavailable",

@@ -38,6 +38,7 @@
 //! your own API.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
 mod algorithm;
 pub mod audit;
 pub mod bearer;
@@ -46,11 +47,13 @@ mod claims;
 mod config;
 mod dpop;
 mod error;
+mod grpc;
 mod header;
 mod issuer;
 mod json;
 mod key_source;
 mod keys;
+mod method_rules;
 mod outcome;
 mod profile;
 mod remote;
@@ -70,15 +73,18 @@ mod verifier;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
+pub use access::Access;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claim_rule::ClaimRule;
 pub use claims::{NoCustomClaims, TokenClaims};
 pub use config::{ConfigError, VerifierConfig};
 pub use dpop::{Dpop, DpopMode, MemoryReplayStore, ReplayStore};
 pub use error::{AuthError, ErrorKind};
+pub use grpc::GrpcCode;
 pub use issuer::Issuer;
 pub use key_source::KeySource;
 pub use keys::{KeyError, KeySet, MIN_HMAC_SECRET_LEN, MIN_RSA_BITS, VerificationKey};
+pub use method_rules::MethodRules;
 pub use outcome::{AuthMode, Outcome, PendingVerification};
 pub use profile::Profile;
 pub use remote::{KeyCacheStatus, RemoteKeys};

@@ -57,7 +57,7 @@ impl RouteCheck for ClaimRule {
 }
 
 /// The refusal of a route rule reached without a verified token.
-fn missing_token(rule: &dyn fmt::Debug, authenticated: bool) -> AuthError {
+pub(crate) fn missing_token(rule: &dyn fmt::Debug, authenticated: bool) -> AuthError {
     if !authenticated {
         tracing::warn!(
             target: "scopegate",

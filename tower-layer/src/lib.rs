@@ -41,6 +41,7 @@ mod context;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
+mod grpc;
 #[cfg(feature = "axum")]
 mod guard;
 mod layer;
@@ -55,14 +56,15 @@ pub const DEFAULT_REALM: &str = "api";
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, Claims};
 pub use future::ResponseFuture;
+pub use grpc::{GrpcAuthLayer, GrpcRejection, MethodCheck};
 pub use layer::{Auth, AuthLayer};
 pub use rejection::{DefaultRejection, Rejection};
 pub use require_claims::RequireClaims;
 pub use require_scopes::{RequireScopes, RequireScopesService};
 pub use route_check::RouteCheckService;
 pub use scopegate_core::{
-    AuthError, ClaimRule, ConfigError, ErrorKind, Requirement, Scope, ScopeSet, TokenSource,
-    VerifiedToken, Verifier, VerifierConfig,
+    Access, AuthError, ClaimRule, ConfigError, ErrorKind, GrpcCode, MethodRules, Requirement,
+    Scope, ScopeSet, TokenSource, VerifiedToken, Verifier, VerifierConfig,
 };
 
 /// `#[requires_scope("verb:resource", ...)]` on an axum handler: the handler runs only
