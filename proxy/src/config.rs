@@ -1,0 +1,194 @@
+//! The proxy's TOML configuration: where it listens, which issuer it trusts, how it
+//! forwards, and its routes.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::trusted::TrustedProxies;
+
+/// The whole configuration file.
+///
+/// ```
+/// let config: scopegate_proxy::ProxyConfig = toml::from_str(r#"
+///     listen = "127.0.0.1:8080"
+///
+///     [issuer]
+///     url = "https://your-tenant.us.auth0.com/"
+///     audience = "https://api.example.com"
+///
+///     [[route]]
+///     prefix = "/health"
+///     upstream = "http://127.0.0.1:9000"
+///     public = true
+///
+///     [[route]]
+///     prefix = "/orders"
+///     methods = ["GET"]
+///     upstream = "http://127.0.0.1:9000"
+///     require.all = ["read:orders"]
+/// "#)?;
+/// assert_eq!(config.routes.len(), 2);
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Where the proxy listens (default `127.0.0.1:8080`).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The issuer whose tokens are accepted; without it the embedded dev issuer runs.
+    pub issuer: Option<IssuerConfig>,
+    /// How requests are forwarded.
+    #[serde(default)]
+    pub forwarding: ForwardingConfig,
+    /// The routes (`[[route]]` tables). A request no route matches is refused.
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// `[issuer]`: the issuer as tokens name it (`iss`; keys discovered from it) and the
+/// audience tokens must carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The issuer URL exactly as in `iss` (Auth0: with the trailing slash).
+    pub url: String,
+    /// The API identifier.
+    pub audience: String,
+}
+
+/// `[forwarding]`: identity headers, trusted proxies, the upstream timeout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardingConfig {
+    /// Header carrying the token's `sub` to the upstream (default `x-auth-subject`).
+    pub subject_header: String,
+    /// Header carrying the granted scopes, space-separated (default `x-auth-scopes`).
+    pub scopes_header: String,
+    /// Header carrying the client id (`azp` or `client_id`; default `x-auth-client-id`).
+    pub client_id_header: String,
+    /// More headers the upstream trusts as identity: removed from every client request.
+    pub strip_headers: Vec<String>,
+    /// Addresses (`10.0.0.7`) or networks (`10.0.0.0/8`) of proxies in front of this
+    /// one whose `X-Forwarded-*` and `Forwarded` headers are kept; from anyone else they
+    /// are replaced.
+    pub trusted_proxies: Vec<String>,
+    /// Whether the `Authorization` header is passed to the upstream (default `true`).
+    pub forward_authorization: bool,
+    /// Seconds to wait for the upstream's response headers (default 30); then 504.
+    pub upstream_timeout_secs: u64,
+}
+
+impl Default for ForwardingConfig {
+    fn default() -> Self {
+        Self {
+            subject_header: "x-auth-subject".into(),
+            scopes_header: "x-auth-scopes".into(),
+            client_id_header: "x-auth-client-id".into(),
+            strip_headers: Vec::new(),
+            trusted_proxies: Vec::new(),
+            forward_authorization: true,
+            upstream_timeout_secs: 30,
+        }
+    }
+}
+
+/// One `[[route]]`: requests whose path is `prefix` or below it (whole segments), with
+/// one of `methods` (all when empty), go to `upstream` when the rule holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Path prefix, matched on whole segments (`/orders` matches `/orders/1`, not `/orderly`).
+    pub prefix: String,
+    /// HTTP methods; empty: any.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// `http://host:port` of the service.
+    pub upstream: String,
+    /// No token needed (a presented token is still verified).
+    #[serde(default)]
+    pub public: bool,
+    /// Scopes needed; without `require` and `public`, any valid token.
+    pub require: Option<RequireConfig>,
+}
+
+/// `require.all = [...]` or `require.any = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequireConfig {
+    /// Every one of these scopes.
+    pub all: Option<Vec<String>>,
+    /// At least one of these scopes.
+    pub any: Option<Vec<String>>,
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or has unknown fields (with line and column).
+    #[error("{0}")]
+    Parse(#[from] toml::de::Error),
+    /// A route is wrong; the message says which and why.
+    #[error("route {index} ({prefix}): {problem}")]
+    Route {
+        /// Position in the file, from 1.
+        index: usize,
+        /// Its prefix.
+        prefix: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `[forwarding]` is wrong.
+    #[error("[forwarding]: {0}")]
+    Forwarding(String),
+    /// The verifier cannot be built from `[issuer]`.
+    #[error("[issuer]: {0}")]
+    Issuer(#[from] scopegate_core::ConfigError),
+}
+
+impl ProxyConfig {
+    /// Reads and parses a configuration file.
+    pub fn from_file(path: &Path) -> Result<Self, ProxyConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProxyConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(toml::from_str(&text)?)
+    }
+
+    /// A verifier for `[issuer]` (keys discovered from the issuer); `None` without one.
+    pub fn verifier(
+        &self,
+    ) -> Result<Option<scopegate_core::Verifier>, scopegate_core::ConfigError> {
+        self.issuer
+            .as_ref()
+            .map(|issuer| {
+                scopegate_core::VerifierConfig::new(issuer.url.clone(), issuer.audience.clone())
+                    .build()
+            })
+            .transpose()
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ProxyConfigError> {
+        TrustedProxies::parse(&self.forwarding.trusted_proxies).map_err(|entry| {
+            ProxyConfigError::Forwarding(format!(
+                "trusted_proxies: `{entry}` is not an address or network"
+            ))
+        })
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 8080)
+}

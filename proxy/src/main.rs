@@ -1,0 +1,124 @@
+//! `scopegate-proxy --config proxy.toml`: the identity-aware reverse proxy. Without an
+//! `[issuer]` section it runs the built-in dev issuer and prints tokens to try.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use scopegate_core::{Verifier, VerifierConfig};
+use scopegate_dev_issuer::{DevIssuer, Tenant, TokenRequest};
+use scopegate_proxy::{Proxy, ProxyConfig};
+
+/// An identity-aware reverse proxy: OAuth 2.0 bearer tokens and verb:resource scopes in
+/// front of services in any language.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The TOML configuration (routes, issuer, forwarding).
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("scopegate-proxy: {error}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ProxyConfig::from_file(&args.config)?;
+    let mut dev_issuer = None;
+    let verifier = match config.verifier()? {
+        Some(verifier) => verifier,
+        None => {
+            let issuer = DevIssuer::start(Tenant::built_in()).await?;
+            let verifier = dev_verifier(&issuer)?;
+            dev_issuer = Some(issuer);
+            verifier
+        }
+    };
+    if let Err(error) = verifier.refresh_keys().await {
+        tracing::warn!(%error, "issuer keys unavailable at startup; answering 503 until they are");
+    }
+    let proxy = Proxy::new(&config, verifier)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    announce(addr, dev_issuer.as_ref());
+    tokio::select! {
+        () = scopegate_proxy::serve(listener, proxy) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
+/// Accepts the dev issuer's tokens for each of its APIs.
+fn dev_verifier(issuer: &DevIssuer) -> Result<Verifier, scopegate_core::ConfigError> {
+    let mut apis = issuer
+        .tenant()
+        .apis
+        .iter()
+        .map(|api| api.identifier.clone());
+    let first = apis.next().unwrap_or_default();
+    apis.fold(
+        VerifierConfig::new(issuer.issuer(), first),
+        VerifierConfig::audience,
+    )
+    .build()
+}
+
+/// Where the proxy listens and, with the dev issuer, tokens to try.
+#[allow(clippy::print_stdout)]
+fn announce(addr: std::net::SocketAddr, issuer: Option<&DevIssuer>) {
+    println!("scopegate-proxy listening on http://{addr}");
+    let Some(issuer) = issuer else { return };
+    println!(
+        "No [issuer] configured: running the built-in dev issuer at {}",
+        issuer.issuer()
+    );
+    let logins = [
+        (
+            "reporting-job",
+            None,
+            "read:orders read:analytics (machine)",
+        ),
+        ("admin-portal", Some("sam"), "Support Agent: read:orders"),
+        ("admin-portal", Some("ivy"), "Inventory Manager: products"),
+    ];
+    for (client_id, username, who) in logins {
+        let request = TokenRequest {
+            grant_type: Some(
+                if username.is_some() {
+                    "password"
+                } else {
+                    "client_credentials"
+                }
+                .into(),
+            ),
+            client_id: Some(client_id.into()),
+            client_secret: Some(format!("{client_id}-secret")),
+            audience: Some("https://retail.example/api".into()),
+            scope: username.map(|_| {
+                "read:orders read:products write:products read:analytics delete:analytics".into()
+            }),
+            username: username.map(Into::into),
+            password: username.map(|user| format!("{user}-pw")),
+        };
+        if let Ok(token) = issuer.issue(&request) {
+            println!(
+                "\n# {} — {who}; token scope \"{}\"\ncurl -i -H 'Authorization: Bearer {}' http://{addr}/",
+                username.unwrap_or(client_id),
+                token.scope,
+                token.access_token
+            );
+        }
+    }
+}

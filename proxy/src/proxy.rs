@@ -1,0 +1,260 @@
+//! One request through the proxy: canonical path, route, token, rule, then the upstream.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use scopegate_core::{Access, AuthError, AuthMode, Outcome, VerifiedToken, Verifier};
+
+use crate::config::{ProxyConfig, ProxyConfigError};
+use crate::headers::{HeaderPolicy, Origin, remove_hop_by_hop};
+use crate::path::canonical_path;
+use crate::routes::Routes;
+use crate::trusted::TrustedProxies;
+
+/// The body of every response the proxy sends: the upstream's, streamed, or its own.
+pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
+
+/// The realm of the proxy's challenges.
+const REALM: &str = "api";
+
+/// The proxy: routes, verifier, header rules and the upstream client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Proxy(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    routes: Routes,
+    verifier: Verifier,
+    headers: HeaderPolicy,
+    trusted: TrustedProxies,
+    client: Client<HttpConnector, Incoming>,
+    upstream_timeout: Duration,
+}
+
+impl Proxy {
+    /// Builds the proxy from its configuration and a verifier for `[issuer]` (or the
+    /// dev issuer). Call inside a tokio runtime.
+    pub fn new(config: &ProxyConfig, verifier: Verifier) -> Result<Self, ProxyConfigError> {
+        let forwarding = &config.forwarding;
+        let headers = HeaderPolicy::new(
+            &forwarding.subject_header,
+            &forwarding.scopes_header,
+            &forwarding.client_id_header,
+            &forwarding.strip_headers,
+            forwarding.forward_authorization,
+        )
+        .map_err(ProxyConfigError::Forwarding)?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.set_nodelay(true);
+        Ok(Self(Arc::new(Inner {
+            routes: Routes::new(&config.routes)?,
+            verifier,
+            headers,
+            trusted: config.trusted_proxies()?,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            upstream_timeout: Duration::from_secs(forwarding.upstream_timeout_secs),
+        })))
+    }
+
+    /// Answers one request from `peer`. Never fails: refusals and upstream trouble are
+    /// responses.
+    pub async fn handle(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Result<Response<ProxyBody>, Infallible> {
+        Ok(self.answer(request, peer).await)
+    }
+
+    async fn answer(
+        &self,
+        mut request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<ProxyBody> {
+        let inner = &*self.0;
+        let Ok(path) = canonical_path(request.uri().path()) else {
+            return own_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request path is not accepted",
+            );
+        };
+        let route = inner.routes.find(request.method(), &path);
+        let token = match self.authenticate(&request).await {
+            Ok(token) => token,
+            Err(error) => return refusal(&error),
+        };
+        let decision = match route {
+            Some(route) => route
+                .access()
+                .authorize(token.as_ref(), true)
+                .map(|()| route),
+            None => Err(Access::unlisted(token.as_ref(), true)),
+        };
+        let route = match decision {
+            Ok(route) => route,
+            Err(error) => return refusal(&error),
+        };
+        // HTTP/2 carries the host in the URI: keep it for X-Forwarded-Host.
+        if let Some(authority) = request
+            .uri()
+            .authority()
+            .filter(|_| !request.headers().contains_key(HOST))
+        {
+            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+                request.headers_mut().insert(HOST, host);
+            }
+        }
+
+        let upgrade = upgrade_protocol(&request);
+        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+        let origin = Origin {
+            peer: peer.ip(),
+            trusted: inner.trusted.contains(peer.ip()),
+        };
+        let target = match request.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        let Ok(uri) = upstream_uri(route.upstream(), &target) else {
+            return own_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request path is not accepted",
+            );
+        };
+        *request.uri_mut() = uri;
+        *request.version_mut() = http::Version::HTTP_11;
+        inner
+            .headers
+            .request_headers(request.headers_mut(), origin, upgrade, token.as_ref());
+
+        let sent =
+            tokio::time::timeout(inner.upstream_timeout, inner.client.request(request)).await;
+        let mut response = match sent {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => {
+                tracing::warn!(target: "scopegate::proxy", %error, upstream = %route.upstream(), "upstream request failed");
+                return own_response(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    "The upstream service could not be reached",
+                );
+            }
+            Err(_) => {
+                tracing::warn!(target: "scopegate::proxy", upstream = %route.upstream(), "upstream timed out");
+                return own_response(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "gateway_timeout",
+                    "The upstream service did not answer in time",
+                );
+            }
+        };
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            if let Some(client_upgrade) = client_upgrade {
+                return tunnel(response, client_upgrade);
+            }
+        }
+        remove_hop_by_hop(response.headers_mut());
+        response.map(BodyExt::boxed)
+    }
+
+    /// The verified token, `None` without credentials, or the refusal.
+    async fn authenticate(
+        &self,
+        request: &Request<Incoming>,
+    ) -> Result<Option<VerifiedToken>, AuthError> {
+        let headers = request.headers().get_all(AUTHORIZATION);
+        let outcome = self.0.verifier.authenticate_now(
+            headers.iter().map(HeaderValue::as_bytes),
+            request.uri().query(),
+            AuthMode::Optional,
+        );
+        match outcome {
+            Outcome::Authenticated(token) => Ok(Some(token)),
+            Outcome::Anonymous => Ok(None),
+            Outcome::Rejected(error) => Err(error),
+            Outcome::Pending(pending) => pending.resolve().await.map(Some),
+        }
+    }
+}
+
+/// `Upgrade` of a request asking for a connection upgrade (WebSocket), if any.
+fn upgrade_protocol(request: &Request<Incoming>) -> Option<HeaderValue> {
+    let asks = request
+        .headers()
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
+    asks.then(|| request.headers().get(UPGRADE).cloned())
+        .flatten()
+}
+
+fn upstream_uri(upstream: &Uri, target: &str) -> Result<Uri, http::Error> {
+    let authority = upstream.authority().map_or("", |a| a.as_str());
+    Uri::builder()
+        .scheme("http")
+        .authority(authority)
+        .path_and_query(target)
+        .build()
+}
+
+/// Answers the upgrade with the upstream's 101 and copies bytes both ways once both
+/// sides have switched.
+fn tunnel(
+    mut response: Response<Incoming>,
+    client: hyper::upgrade::OnUpgrade,
+) -> Response<ProxyBody> {
+    let upstream = hyper::upgrade::on(&mut response);
+    tokio::spawn(async move {
+        let (Ok(client), Ok(upstream)) = (client.await, upstream.await) else {
+            return;
+        };
+        let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    });
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, empty())
+}
+
+fn empty() -> ProxyBody {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// The RFC 6750 answer for a refusal.
+fn refusal(error: &AuthError) -> Response<ProxyBody> {
+    error
+        .to_response::<Full<Bytes>>(REALM)
+        .map(|body| body.map_err(|never| match never {}).boxed())
+}
+
+/// The proxy's own answer: status and a small JSON body with fixed text.
+fn own_response(status: StatusCode, error: &str, description: &str) -> Response<ProxyBody> {
+    let body = format!(r#"{{"error":"{error}","error_description":"{description}"}}"#);
+    let mut response = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
