@@ -108,14 +108,13 @@ impl Proxy {
             Err(error) => return refusal(&error),
         };
         // HTTP/2 carries the host in the URI: keep it for X-Forwarded-Host.
-        if let Some(authority) = request
+        let h2_host = request
             .uri()
             .authority()
             .filter(|_| !request.headers().contains_key(HOST))
-        {
-            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-                request.headers_mut().insert(HOST, host);
-            }
+            .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok());
+        if let Some(host) = h2_host {
+            request.headers_mut().insert(HOST, host);
         }
 
         let upgrade = upgrade_protocol(&request);
@@ -162,10 +161,10 @@ impl Proxy {
                 );
             }
         };
-        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-            if let Some(client_upgrade) = client_upgrade {
-                return tunnel(response, client_upgrade);
-            }
+        if let Some(client_upgrade) =
+            client_upgrade.filter(|_| response.status() == StatusCode::SWITCHING_PROTOCOLS)
+        {
+            return tunnel(response, client_upgrade);
         }
         remove_hop_by_hop(response.headers_mut());
         response.map(BodyExt::boxed)

@@ -30,25 +30,24 @@ async fn upstream() -> Upstream {
         let counter = Arc::clone(&counter);
         async move {
             counter.fetch_add(1, Ordering::SeqCst);
-            if let Some(upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() {
-                if request.headers().contains_key("upgrade") {
-                    tokio::spawn(async move {
-                        let Ok(upgraded) = upgrade.await else { return };
-                        let mut io = hyper_util::rt::TokioIo::new(upgraded);
-                        let mut buf = [0u8; 64];
-                        while let Ok(n @ 1..) = io.read(&mut buf).await {
-                            if io.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
+            let upgrade = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
+            if let Some(upgrade) = upgrade.filter(|_| request.headers().contains_key("upgrade")) {
+                tokio::spawn(async move {
+                    let Ok(upgraded) = upgrade.await else { return };
+                    let mut io = hyper_util::rt::TokioIo::new(upgraded);
+                    let mut buf = [0u8; 64];
+                    while let Ok(n @ 1..) = io.read(&mut buf).await {
+                        if io.write_all(&buf[..n]).await.is_err() {
+                            break;
                         }
-                    });
-                    return Response::builder()
-                        .status(101)
-                        .header("connection", "upgrade")
-                        .header("upgrade", "websocket")
-                        .body(Body::empty())
-                        .expect("101");
-                }
+                    }
+                });
+                return Response::builder()
+                    .status(101)
+                    .header("connection", "upgrade")
+                    .header("upgrade", "websocket")
+                    .body(Body::empty())
+                    .expect("101");
             }
             if request.method() == "POST" {
                 return Response::new(request.into_body());
