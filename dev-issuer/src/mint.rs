@@ -26,6 +26,40 @@ pub struct TokenRequest {
     pub password: Option<String>,
 }
 
+impl TokenRequest {
+    /// A request with the built-in tenant's credentials (`<client_id>-secret`,
+    /// `<username>-pw`): the password grant for `username`, client credentials without.
+    ///
+    /// ```
+    /// use scopegate_dev_issuer::TokenRequest;
+    ///
+    /// let machine = TokenRequest::built_in("reporting-job", None, "https://retail.example/api", None);
+    /// assert_eq!(machine.grant_type.as_deref(), Some("client_credentials"));
+    /// assert_eq!(machine.client_secret.as_deref(), Some("reporting-job-secret"));
+    /// ```
+    pub fn built_in(
+        client_id: &str,
+        username: Option<&str>,
+        audience: &str,
+        scope: Option<&str>,
+    ) -> Self {
+        let grant = if username.is_some() {
+            "password"
+        } else {
+            "client_credentials"
+        };
+        Self {
+            grant_type: Some(grant.into()),
+            client_id: Some(client_id.into()),
+            client_secret: Some(format!("{client_id}-secret")),
+            audience: Some(audience.into()),
+            scope: scope.map(Into::into),
+            username: username.map(Into::into),
+            password: username.map(|user| format!("{user}-pw")),
+        }
+    }
+}
+
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {

@@ -60,6 +60,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The built-in tenant's retail API and every permission it has.
+const RETAIL: &str = "https://retail.example/api";
+const ALL_RETAIL: &str = "read:orders read:products write:products read:analytics delete:analytics";
+
 /// Accepts the dev issuer's tokens for each of its APIs.
 fn dev_verifier(issuer: &DevIssuer) -> Result<Verifier, scopegate_core::ConfigError> {
     let mut apis = issuer
@@ -94,24 +98,8 @@ fn announce(addr: std::net::SocketAddr, issuer: Option<&DevIssuer>) {
         ("admin-portal", Some("ivy"), "Inventory Manager: products"),
     ];
     for (client_id, username, who) in logins {
-        let request = TokenRequest {
-            grant_type: Some(
-                if username.is_some() {
-                    "password"
-                } else {
-                    "client_credentials"
-                }
-                .into(),
-            ),
-            client_id: Some(client_id.into()),
-            client_secret: Some(format!("{client_id}-secret")),
-            audience: Some("https://retail.example/api".into()),
-            scope: username.map(|_| {
-                "read:orders read:products write:products read:analytics delete:analytics".into()
-            }),
-            username: username.map(Into::into),
-            password: username.map(|user| format!("{user}-pw")),
-        };
+        let scope = username.map(|_| ALL_RETAIL);
+        let request = TokenRequest::built_in(client_id, username, RETAIL, scope);
         if let Ok(token) = issuer.issue(&request) {
             println!(
                 "\n# {} — {who}; token scope \"{}\"\ncurl -i -H 'Authorization: Bearer {}' http://{addr}/",

@@ -17,24 +17,21 @@ use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 const RETAIL: &str = "https://retail.example/api";
 
+/// The built-in tenant's issuer on 127.0.0.1, and a verifier for its retail API.
+async fn dev_issuer() -> (DevIssuer, Verifier) {
+    let issuer = DevIssuer::start(Tenant::built_in())
+        .await
+        .expect("dev issuer");
+    let verifier = VerifierConfig::new(issuer.issuer(), RETAIL)
+        .build()
+        .expect("verifier");
+    (issuer, verifier)
+}
+
 /// The dev issuer's token for an application (client credentials) or one of its users.
 fn token(issuer: &DevIssuer, client_id: &str, username: Option<&str>) -> String {
-    let request = TokenRequest {
-        grant_type: Some(
-            if username.is_some() {
-                "password"
-            } else {
-                "client_credentials"
-            }
-            .into(),
-        ),
-        client_id: Some(client_id.into()),
-        client_secret: Some(format!("{client_id}-secret")),
-        audience: Some(RETAIL.into()),
-        scope: username.map(|_| "read:orders read:analytics".into()),
-        username: username.map(Into::into),
-        password: username.map(|user| format!("{user}-pw")),
-    };
+    let scope = username.map(|_| "read:orders read:analytics");
+    let request = TokenRequest::built_in(client_id, username, RETAIL, scope);
     issuer.issue(&request).expect("token").access_token
 }
 
@@ -109,12 +106,7 @@ fn assert_status(result: Result<i32, Status>, code: Code, message: &str) {
 
 #[tokio::test]
 async fn each_health_method_follows_its_rule() {
-    let issuer = DevIssuer::start(Tenant::built_in())
-        .await
-        .expect("dev issuer");
-    let verifier = VerifierConfig::new(issuer.issuer(), RETAIL)
-        .build()
-        .expect("verifier");
+    let (issuer, verifier) = dev_issuer().await;
     let mut client = start_example(verifier).await;
     let serving = ServingStatus::Serving as i32;
     let machine = format!("Bearer {}", token(&issuer, "reporting-job", None));
@@ -165,12 +157,7 @@ async fn each_health_method_follows_its_rule() {
 
 #[tokio::test]
 async fn unlisted_methods_are_refused_before_tonic_sees_them() {
-    let issuer = DevIssuer::start(Tenant::built_in())
-        .await
-        .expect("dev issuer");
-    let verifier = VerifierConfig::new(issuer.issuer(), RETAIL)
-        .build()
-        .expect("verifier");
+    let (issuer, verifier) = dev_issuer().await;
     let (listener, addr) = example_tonic_health::bind(0).await.expect("bind");
     tokio::spawn(example_tonic_health::serve(listener, verifier));
     let machine = format!("Bearer {}", token(&issuer, "reporting-job", None));
@@ -209,12 +196,7 @@ async fn unreachable_keys_are_unavailable() {
 
 #[tokio::test]
 async fn tonic_handlers_see_the_verified_token() {
-    let issuer = DevIssuer::start(Tenant::built_in())
-        .await
-        .expect("dev issuer");
-    let verifier = VerifierConfig::new(issuer.issuer(), RETAIL)
-        .build()
-        .expect("verifier");
+    let (issuer, verifier) = dev_issuer().await;
     let rules = MethodRules::new().other_methods(Access::Authenticated);
     let seen = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let record = Arc::clone(&seen);

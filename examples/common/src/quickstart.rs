@@ -212,22 +212,9 @@ pub fn quickstart(issuer: &DevIssuer, api_base: &str) -> String {
         let token = match persona.login {
             None => None,
             Some(login) => {
-                let request = TokenRequest {
-                    grant_type: Some(
-                        if login.username.is_some() {
-                            "password"
-                        } else {
-                            "client_credentials"
-                        }
-                        .into(),
-                    ),
-                    client_id: Some(login.client_id.into()),
-                    client_secret: Some(format!("{}-secret", login.client_id)),
-                    audience: Some(login.audience.into()),
-                    scope: login.username.map(|_| requested(login.audience).into()),
-                    username: login.username.map(Into::into),
-                    password: login.username.map(|u| format!("{u}-pw")),
-                };
+                let scope = login.username.map(|_| requested(login.audience));
+                let request =
+                    TokenRequest::built_in(login.client_id, login.username, login.audience, scope);
                 match issuer.issue(&request) {
                     Ok(response) => Some(response),
                     Err(error) => {

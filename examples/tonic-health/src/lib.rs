@@ -17,6 +17,9 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+/// The API whose scopes the rules name (the built-in tenant's retail API).
+const RETAIL: &str = "https://retail.example/api";
+
 /// The method rules of the table above.
 pub fn rules() -> MethodRules {
     let analytics = Requirement::all(["read:analytics"]).expect("a verb:resource literal");
@@ -71,22 +74,8 @@ pub fn quickstart(issuer: &DevIssuer, addr: SocketAddr) -> String {
         ),
     ];
     for (client_id, username, expect) in personas {
-        let request = TokenRequest {
-            grant_type: Some(
-                if username.is_some() {
-                    "password"
-                } else {
-                    "client_credentials"
-                }
-                .into(),
-            ),
-            client_id: Some(client_id.into()),
-            client_secret: Some(format!("{client_id}-secret")),
-            audience: Some("https://retail.example/api".into()),
-            scope: username.map(|_| "read:orders read:analytics".into()),
-            username: username.map(Into::into),
-            password: username.map(|user| format!("{user}-pw")),
-        };
+        let scope = username.map(|_| "read:orders read:analytics");
+        let request = TokenRequest::built_in(client_id, username, RETAIL, scope);
         match issuer.issue(&request) {
             Ok(token) => {
                 let _ = writeln!(
