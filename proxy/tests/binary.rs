@@ -1,4 +1,4 @@
-//! `scopegate-proxy --config proxy/proxy.toml` as shipped, offline: the built-in dev
+//! `scopegate-proxy --config proxy.toml` (the repository root's) as shipped, offline: the built-in dev
 //! issuer starts, the printed tokens work through the proxy, the routes decide.
 
 use std::process::Stdio;
@@ -15,7 +15,7 @@ async fn the_shipped_config_runs_offline_with_the_dev_issuer() {
     tokio::spawn(async move { axum::serve(upstream, app).await.expect("serve") });
 
     // The shipped file, on free ports.
-    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/proxy.toml"))
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../proxy.toml"))
         .expect("proxy.toml");
     assert!(
         !shipped.contains("\n[issuer]"),

@@ -134,24 +134,9 @@ impl Setup {
         } else {
             "reporting-job"
         };
-        let request = TokenRequest {
-            grant_type: Some(
-                if username.is_some() {
-                    "password"
-                } else {
-                    "client_credentials"
-                }
-                .into(),
-            ),
-            client_id: Some(client_id.into()),
-            client_secret: Some(format!("{client_id}-secret")),
-            audience: Some(RETAIL.into()),
-            scope: username.map(|_| {
-                "read:orders read:products write:products read:analytics delete:analytics".into()
-            }),
-            username: username.map(Into::into),
-            password: username.map(|user| format!("{user}-pw")),
-        };
+        let scope = username
+            .map(|_| "read:orders read:products write:products read:analytics delete:analytics");
+        let request = TokenRequest::built_in(client_id, username, RETAIL, scope);
         self.issuer.issue(&request).expect("token").access_token
     }
 
@@ -489,4 +474,42 @@ async fn an_unreachable_upstream_is_a_502() {
     tokio::spawn(scopegate_proxy::serve(listener, proxy));
     let (status, _, body) = get(format!("http://{addr}/"), &[]).await;
     assert_eq!((status, &body["error"]), (502, &json!("bad_gateway")));
+}
+
+#[tokio::test]
+async fn http2_clients_are_served_too() {
+    use http_body_util::{BodyExt, Empty};
+    let s = setup("").await;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Empty<bytes::Bytes>>();
+    let request = |path: &str, token: Option<String>| {
+        let mut request = http::Request::get(format!("http://{}{path}", s.proxy));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.body(Empty::new()).expect("request")
+    };
+    let refused = client
+        .request(request("/orders", None))
+        .await
+        .expect("h2 request");
+    assert_eq!(
+        (refused.version(), refused.status().as_u16()),
+        (http::Version::HTTP_2, 401)
+    );
+    let response = client
+        .request(request("/orders", Some(s.token(Some("sam")))))
+        .await
+        .expect("h2 request");
+    assert_eq!(response.status(), 200);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let seen: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(seen["headers"]["x-auth-subject"], "auth0|sam");
+    assert_eq!(seen["headers"]["x-forwarded-host"], s.proxy.to_string());
 }
