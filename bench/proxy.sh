@@ -3,7 +3,8 @@
 # scopegate-proxy binary in front of that upstream (/api/orders requiring read:orders,
 # keys discovered from an OIDC issuer on loopback, default logging to a file), and
 # against the shipped axum example, interleaved (direct proxy axum, ROUNDS times), the
-# same token on every request. Servers on core 0 (upstream and proxy share it), wrk on
+# same token on every request. Where nginx is installed, nginx's plain proxy_pass (no
+# token check, upstream keep-alive) to the same upstream joins as a reference. Servers on core 0 (upstream and proxy share it), wrk on
 # core 1, 32 connections. Prints one CSV line per run, then ratios.
 # Needs wrk (Debian package `wrk`), curl and taskset. Runs about a minute a round.
 set -euo pipefail
@@ -47,6 +48,24 @@ upstream = "http://127.0.0.1:$UPSTREAM_PORT"
 require.all = ["read:orders"]
 TOML
 
+cat >"$DIR/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $DIR/nginx.pid;
+error_log $DIR/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream upstream { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$PORT;
+    location / { proxy_pass http://upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+KINDS="direct proxy axum"
+command -v nginx >/dev/null && KINDS="$KINDS nginx"
+
 SERVER=""
 TARGET=""
 start() { # kind -> starts the server in the background; sets SERVER and TARGET (its port)
@@ -58,6 +77,7 @@ start() { # kind -> starts the server in the background; sets SERVER and TARGET 
     axum)
       SCOPEGATE_ISSUER="http://127.0.0.1:$ISSUER_PORT/" SCOPEGATE_AUDIENCE=$AUDIENCE PORT=$PORT \
         taskset -c 0 "$RELEASE/example-axum-products" >"$DIR/axum.log" 2>&1 & SERVER=$! ;;
+    nginx) taskset -c 0 nginx -p "$DIR" -c "$DIR/nginx.conf" >/dev/null 2>&1 & SERVER=$! ;;
   esac
 }
 
@@ -73,7 +93,7 @@ run() { # kind round
 
 echo "server,round,requests_per_sec" | tee "$DIR/results.csv"
 for round in $(seq "$ROUNDS"); do
-  for kind in direct proxy axum; do run "$kind" "$round" | tee -a "$DIR/results.csv"; done
+  for kind in $KINDS; do run "$kind" "$round" | tee -a "$DIR/results.csv"; done
 done
 
 python3 - "$DIR/results.csv" <<'PY'
@@ -87,4 +107,7 @@ direct, proxy, axum = mean["direct"], mean["proxy"], mean["axum"]
 print(f"direct upstream {direct:.0f} req/s")
 print(f"proxy -> upstream {proxy:.0f} req/s: {proxy/direct:.2f}x direct, {proxy/axum:.2f}x the axum example")
 print(f"axum example {axum:.0f} req/s: {axum/direct:.2f}x direct")
+if "nginx" in mean:
+    nginx = mean["nginx"]
+    print(f"nginx proxy_pass (no token check) {nginx:.0f} req/s: {nginx/direct:.2f}x direct; the proxy is {proxy/nginx:.2f}x nginx")
 PY
