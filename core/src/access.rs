@@ -78,14 +78,19 @@ mod tests {
     use super::*;
     use crate::test_util::TestIssuer;
 
-    #[tokio::test]
-    async fn each_rule_decides_with_and_without_a_token() {
+    /// A verified token granting `read:orders`.
+    async fn orders_token() -> VerifiedToken {
         let issuer = TestIssuer::new();
         let verifier = issuer.verifier().expect("verifier");
-        let token = verifier
+        verifier
             .verify(&issuer.token().scope("read:orders").sign())
             .await
-            .expect("valid");
+            .expect("valid")
+    }
+
+    #[tokio::test]
+    async fn each_rule_decides_with_and_without_a_token() {
+        let token = orders_token().await;
         let orders = Access::Scopes(Requirement::all(["read:orders"]).expect("scope"));
         let products = Access::Scopes(Requirement::all(["read:products"]).expect("scope"));
         let kind = |result: Result<(), AuthError>| result.map_err(|e| e.kind());
@@ -113,12 +118,7 @@ mod tests {
 
     #[tokio::test]
     async fn unlisted_routes_are_refused_even_with_a_valid_token() {
-        let issuer = TestIssuer::new();
-        let verifier = issuer.verifier().expect("verifier");
-        let token = verifier
-            .verify(&issuer.token().scope("read:orders").sign())
-            .await
-            .expect("valid");
+        let token = orders_token().await;
         let refused = Access::unlisted(Some(&token), true);
         assert_eq!(
             (
