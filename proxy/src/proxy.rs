@@ -161,10 +161,16 @@ impl Proxy {
                 );
             }
         };
-        if let Some(client_upgrade) =
-            client_upgrade.filter(|_| response.status() == StatusCode::SWITCHING_PROTOCOLS)
-        {
-            return tunnel(response, client_upgrade);
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            // Only an upgrade the client asked for is passed on.
+            return match client_upgrade {
+                Some(client_upgrade) => tunnel(response, client_upgrade),
+                None => own_response(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    "The upstream service answered with an unrequested upgrade",
+                ),
+            };
         }
         remove_hop_by_hop(response.headers_mut());
         response.map(BodyExt::boxed)

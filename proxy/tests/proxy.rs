@@ -108,17 +108,22 @@ struct Setup {
     proxy: SocketAddr,
 }
 
+/// The proxy for `config`, serving on 127.0.0.1 in the background.
+async fn start_proxy(config: &ProxyConfig) -> SocketAddr {
+    let verifier = config.verifier().expect("verifier").expect("[issuer]");
+    let proxy = Proxy::new(config, verifier).expect("proxy");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(scopegate_proxy::serve(listener, proxy));
+    addr
+}
+
 async fn setup(extra: &str) -> Setup {
     let issuer = DevIssuer::start(Tenant::built_in())
         .await
         .expect("dev issuer");
     let upstream = upstream().await;
-    let config = config(&issuer, upstream.addr, extra);
-    let verifier = config.verifier().expect("verifier").expect("[issuer]");
-    let proxy = Proxy::new(&config, verifier).expect("proxy");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(scopegate_proxy::serve(listener, proxy));
+    let addr = start_proxy(&config(&issuer, upstream.addr, extra)).await;
     Setup {
         issuer,
         upstream,
@@ -463,15 +468,7 @@ async fn an_unreachable_upstream_is_a_502() {
         .expect("bind")
         .local_addr()
         .expect("addr");
-    let config = config(&issuer, closed, "");
-    let proxy = Proxy::new(
-        &config,
-        config.verifier().expect("verifier").expect("issuer"),
-    )
-    .expect("proxy");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(scopegate_proxy::serve(listener, proxy));
+    let addr = start_proxy(&config(&issuer, closed, "")).await;
     let (status, _, body) = get(format!("http://{addr}/"), &[]).await;
     assert_eq!((status, &body["error"]), (502, &json!("bad_gateway")));
 }
@@ -512,4 +509,28 @@ async fn http2_clients_are_served_too() {
     let seen: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(seen["headers"]["x-auth-subject"], "auth0|sam");
     assert_eq!(seen["headers"]["x-forwarded-host"], s.proxy.to_string());
+}
+
+#[tokio::test]
+async fn an_upstream_that_never_answers_is_a_504_after_the_timeout() {
+    let issuer = DevIssuer::start(Tenant::built_in())
+        .await
+        .expect("dev issuer");
+    // Accepts connections and reads nothing, answers nothing.
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let config = config(
+        &issuer,
+        silent_addr,
+        "[forwarding]\nupstream_timeout_secs = 1",
+    );
+    let addr = start_proxy(&config).await;
+    let (status, _, body) = get(format!("http://{addr}/"), &[]).await;
+    assert_eq!((status, &body["error"]), (504, &json!("gateway_timeout")));
 }
