@@ -158,4 +158,75 @@ mod tests {
             assert_eq!(canonical_path(path).as_deref(), Ok(path), "{path}");
         }
     }
+
+    /// Percent-decodes every escape once (a model apart from the code under test).
+    fn decoded(segment: &str) -> Vec<u8> {
+        let bytes = segment.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+                out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Every path of up to five characters after the leading `/`, over an alphabet of
+    /// separators, dots, escapes and their hex digits: whatever is accepted is canonical
+    /// (a fixed point) and means one thing to any upstream.
+    #[test]
+    fn every_accepted_short_path_has_one_reading() {
+        const ALPHABET: &[u8] = b"/.%25eEFfaC;\\";
+        let mut accepted = 0;
+        let mut path = Vec::with_capacity(6);
+        for len in 0..=5 {
+            let mut counters = [0usize; 5];
+            loop {
+                path.clear();
+                path.push(b'/');
+                path.extend(counters[..len].iter().map(|&c| ALPHABET[c]));
+                let text = std::str::from_utf8(&path).expect("ascii");
+                if let Ok(out) = canonical_path(text) {
+                    accepted += 1;
+                    assert_eq!(canonical_path(&out).as_deref(), Ok(out.as_str()), "{text}");
+                    let segments: Vec<&str> = out[1..].split('/').collect();
+                    for (i, segment) in segments.iter().enumerate() {
+                        let plain = decoded(segment);
+                        assert!(
+                            !plain.is_empty() || i + 1 == segments.len(),
+                            "{text} -> {out}"
+                        );
+                        assert!(plain != b"." && plain != b"..", "{text} -> {out}");
+                        assert!(
+                            !plain.iter().any(|b| b"/\\;%".contains(b) || *b < 0x20),
+                            "{text} -> {out}"
+                        );
+                    }
+                }
+                // Next combination of `len` letters, or the next length.
+                let mut position = 0;
+                while position < len {
+                    counters[position] += 1;
+                    if counters[position] < ALPHABET.len() {
+                        break;
+                    }
+                    counters[position] = 0;
+                    position += 1;
+                }
+                if position == len {
+                    break;
+                }
+            }
+        }
+        assert!(
+            accepted > 1000,
+            "the alphabet must reach accepting paths: {accepted}"
+        );
+    }
 }
