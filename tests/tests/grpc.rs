@@ -238,3 +238,43 @@ async fn tonic_handlers_see_the_verified_token() {
         )]
     );
 }
+
+#[tokio::test]
+async fn the_printed_quick_start_says_what_each_call_gets() {
+    let (issuer, verifier) = dev_issuer().await;
+    let (listener, addr) = example_tonic_health::bind(0).await.expect("bind");
+    tokio::spawn(example_tonic_health::serve(listener, verifier));
+    let mut client = connect(addr).await;
+    let quickstart = example_tonic_health::quickstart(&issuer, addr);
+    let mut checked = 0;
+    for line in quickstart
+        .lines()
+        .filter(|line| line.starts_with("grpcurl"))
+    {
+        let authorization = line
+            .split("'authorization: ")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next());
+        let result = if line.contains("/Check") {
+            check(&mut client, authorization).await
+        } else {
+            watch(&mut client, authorization).await
+        };
+        match result {
+            Ok(status) => {
+                assert_eq!(status, ServingStatus::Serving as i32, "{line}");
+                assert!(
+                    line.contains("# expect SERVING")
+                        || line.contains("# expect a stream of SERVING"),
+                    "{line}"
+                );
+            }
+            Err(status) => {
+                let expected = format!("# expect {:?}", status.code());
+                assert!(line.contains(&expected), "{expected}: {line}");
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}

@@ -65,12 +65,12 @@ pub fn quickstart(issuer: &DevIssuer, addr: SocketAddr) -> String {
         (
             "reporting-job",
             None,
-            "expect a stream of SERVING: the grant includes read:analytics",
+            "a stream of SERVING: the grant includes read:analytics",
         ),
         (
             "admin-portal",
             Some("sam"),
-            "expect PermissionDenied: the Support Agent role lacks read:analytics",
+            "PermissionDenied: the Support Agent role lacks read:analytics",
         ),
     ];
     for (client_id, username, expect) in personas {
@@ -80,7 +80,7 @@ pub fn quickstart(issuer: &DevIssuer, addr: SocketAddr) -> String {
             Ok(token) => {
                 let _ = writeln!(
                     out,
-                    "grpcurl -plaintext -H 'authorization: Bearer {}' {addr} {health}/Watch  # {} ({}): {expect}",
+                    "grpcurl -plaintext -H 'authorization: Bearer {}' {addr} {health}/Watch  # expect {expect} (token of {}, scope \"{}\")",
                     token.access_token,
                     username.unwrap_or(client_id),
                     token.scope
