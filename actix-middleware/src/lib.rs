@@ -36,6 +36,7 @@ mod future;
 mod guard;
 mod middleware;
 mod rejection;
+mod request_view;
 mod require_claims;
 mod require_scopes;
 mod route_check;

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{Error, HttpMessage};
-use scopegate_core::{AuthMode, Outcome, TokenSource, Verifier};
+use scopegate_core::{Authenticator, Outcome, TokenSource, Verifier};
 
 use crate::context::AuthContext;
 use crate::future::GateFuture;
 use crate::rejection::{DefaultRejection, Rejection};
+use crate::request_view::ActixRequest;
 use crate::swallowed::answer_swallowed;
 
 /// Verifies the bearer token of every request and puts the
@@ -37,10 +37,7 @@ use crate::swallowed::answer_swallowed;
 /// ```
 #[derive(Clone)]
 pub struct ScopeGate {
-    verifier: Verifier,
-    mode: AuthMode,
-    /// `None`: the `Authorization` header.
-    token_sources: Option<Rc<[TokenSource]>>,
+    authenticator: Authenticator,
     realm: Arc<str>,
     rejection: Rc<dyn Rejection>,
 }
@@ -49,9 +46,7 @@ impl ScopeGate {
     /// Requires a valid bearer token on every request, with the default realm `api`.
     pub fn new(verifier: Verifier) -> Self {
         Self {
-            verifier,
-            mode: AuthMode::Required,
-            token_sources: None,
+            authenticator: Authenticator::new(verifier),
             realm: Arc::from(crate::DEFAULT_REALM),
             rejection: Rc::new(DefaultRejection),
         }
@@ -60,7 +55,7 @@ impl ScopeGate {
     /// Lets requests without credentials through as anonymous (use `Option<Claims>` in
     /// handlers); requests with invalid credentials are still refused.
     pub fn optional(mut self) -> Self {
-        self.mode = AuthMode::Optional;
+        self.authenticator = self.authenticator.optional();
         self
     }
 
@@ -78,7 +73,7 @@ impl ScopeGate {
     /// # let _ = gate;
     /// ```
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
-        self.token_sources = Some(sources.into_iter().collect());
+        self.authenticator = self.authenticator.token_sources(sources);
         self
     }
 
@@ -99,9 +94,7 @@ impl ScopeGate {
 impl std::fmt::Debug for ScopeGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScopeGate")
-            .field("verifier", &self.verifier)
-            .field("mode", &self.mode)
-            .field("token_sources", &self.token_sources)
+            .field("authenticator", &self.authenticator)
             .field("realm", &self.realm)
             .finish_non_exhaustive()
     }
@@ -121,9 +114,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(ScopeGateMiddleware {
             service: Rc::new(service),
-            verifier: self.verifier.clone(),
-            mode: self.mode,
-            token_sources: self.token_sources.clone(),
+            authenticator: self.authenticator.clone(),
             context: AuthContext {
                 realm: Rc::from(&*self.realm),
                 rejection: Rc::clone(&self.rejection),
@@ -136,9 +127,7 @@ where
 #[doc(hidden)]
 pub struct ScopeGateMiddleware<S> {
     service: Rc<S>,
-    verifier: Verifier,
-    mode: AuthMode,
-    token_sources: Option<Rc<[TokenSource]>>,
+    authenticator: Authenticator,
     context: AuthContext,
 }
 
@@ -154,32 +143,7 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let outcome = {
-            let headers = request.headers();
-            let query = Some(request.query_string()).filter(|query| !query.is_empty());
-            let sources = self.token_sources.as_deref();
-            if sources.is_none() && !self.verifier.uses_dpop() {
-                let values = headers.get_all(AUTHORIZATION).map(|value| value.as_bytes());
-                self.verifier.authenticate_now(values, query, self.mode)
-            } else {
-                // HTTP/2 requests carry scheme and authority in the URI, not in `Host`.
-                let uri = request.uri();
-                let absolute;
-                let target = if uri.authority().is_some() {
-                    absolute = uri.to_string();
-                    absolute.as_str()
-                } else {
-                    uri.path_and_query().map_or("/", |target| target.as_str())
-                };
-                self.verifier.authenticate_http_now(
-                    sources,
-                    |name| headers.get_all(name).map(|value| value.as_bytes()),
-                    request.method().as_str(),
-                    target,
-                    self.mode,
-                )
-            }
-        };
+        let outcome = self.authenticator.authenticate(&ActixRequest(&request));
         let context = self.context.clone();
         match outcome {
             Outcome::Authenticated(token) => {

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request, Response};
-use scopegate_core::{AuthMode, Outcome, TokenSource, Verifier};
+use http::{Request, Response};
+use scopegate_core::{Authenticator, Outcome, TokenSource, Verifier};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -32,10 +31,7 @@ use crate::rejection::{DefaultRejection, Rejection};
 /// ```
 #[derive(Debug)]
 pub struct AuthLayer<R = DefaultRejection> {
-    verifier: Verifier,
-    mode: AuthMode,
-    /// `None`: the `Authorization` header.
-    token_sources: Option<Arc<[TokenSource]>>,
+    authenticator: Authenticator,
     realm: Arc<str>,
     rejection: Arc<R>,
 }
@@ -43,9 +39,7 @@ pub struct AuthLayer<R = DefaultRejection> {
 impl<R> Clone for AuthLayer<R> {
     fn clone(&self) -> Self {
         Self {
-            verifier: self.verifier.clone(),
-            mode: self.mode,
-            token_sources: self.token_sources.clone(),
+            authenticator: self.authenticator.clone(),
             realm: Arc::clone(&self.realm),
             rejection: Arc::clone(&self.rejection),
         }
@@ -56,9 +50,7 @@ impl AuthLayer {
     /// Requires a valid bearer token on every request, with the default realm `api`.
     pub fn new(verifier: Verifier) -> Self {
         Self {
-            verifier,
-            mode: AuthMode::Required,
-            token_sources: None,
+            authenticator: Authenticator::new(verifier),
             realm: Arc::from(crate::DEFAULT_REALM),
             rejection: Arc::new(DefaultRejection),
         }
@@ -69,7 +61,7 @@ impl<R> AuthLayer<R> {
     /// Lets requests without credentials through as anonymous (use `Option<Claims>` in
     /// handlers); requests with invalid credentials are still refused.
     pub fn optional(mut self) -> Self {
-        self.mode = AuthMode::Optional;
+        self.authenticator = self.authenticator.optional();
         self
     }
 
@@ -87,7 +79,7 @@ impl<R> AuthLayer<R> {
     /// # let _ = layer;
     /// ```
     pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
-        self.token_sources = Some(sources.into_iter().collect());
+        self.authenticator = self.authenticator.token_sources(sources);
         self
     }
 
@@ -101,9 +93,7 @@ impl<R> AuthLayer<R> {
     /// extractors and `#[requires_scope]` behind this layer.
     pub fn rejection<R2>(self, rejection: R2) -> AuthLayer<R2> {
         AuthLayer {
-            verifier: self.verifier,
-            mode: self.mode,
-            token_sources: self.token_sources,
+            authenticator: self.authenticator,
             realm: self.realm,
             rejection: Arc::new(rejection),
         }
@@ -153,31 +143,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqB>) -> Self::Future {
-        let (verifier, mode) = (&self.layer.verifier, self.layer.mode);
-        let headers = request.headers();
-        let query = request.uri().query();
-        let sources = self.layer.token_sources.as_deref();
-        let outcome = if sources.is_none() && !verifier.uses_dpop() {
-            let values = headers.get_all(AUTHORIZATION).iter();
-            verifier.authenticate_now(values.map(HeaderValue::as_bytes), query, mode)
-        } else {
-            // HTTP/2 requests carry scheme and authority in the URI, not in `Host`.
-            let uri = request.uri();
-            let absolute;
-            let target = if uri.authority().is_some() {
-                absolute = uri.to_string();
-                absolute.as_str()
-            } else {
-                uri.path_and_query().map_or("/", |target| target.as_str())
-            };
-            verifier.authenticate_http_now(
-                sources,
-                |name| headers.get_all(name).iter().map(HeaderValue::as_bytes),
-                request.method().as_str(),
-                target,
-                mode,
-            )
-        };
+        let outcome = self.layer.authenticator.authenticate(&request);
         let rejection: Arc<dyn Rejection<ResB>> = self.layer.rejection.clone();
         let context = AuthContext {
             realm: Arc::clone(&self.layer.realm),
