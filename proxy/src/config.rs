@@ -4,6 +4,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
+use std::time::Duration;
+
+use http::HeaderName;
+use scopegate_core::{Dpop, Issuer, TokenSource, Verifier, VerifierConfig};
 use serde::Deserialize;
 
 use crate::trusted::TrustedProxies;
@@ -38,8 +42,15 @@ pub struct ProxyConfig {
     /// Where the proxy listens (default `127.0.0.1:8080`).
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Where the token is read, tried in order, for routes that name none:
+    /// `"authorization"` (`Authorization: Bearer`, the default), `"cookie:<name>"`,
+    /// `"header:<name>"` (see [`TokenSource`](scopegate_core::TokenSource)).
+    #[serde(default)]
+    pub token_sources: Option<Vec<String>>,
     /// The issuer whose tokens are accepted; without it the embedded dev issuer runs.
     pub issuer: Option<IssuerConfig>,
+    /// DPoP-bound tokens (RFC 9449): off without this section.
+    pub dpop: Option<DpopConfig>,
     /// How requests are forwarded.
     #[serde(default)]
     pub forwarding: ForwardingConfig,
@@ -48,15 +59,75 @@ pub struct ProxyConfig {
     pub routes: Vec<RouteConfig>,
 }
 
-/// `[issuer]`: the issuer as tokens name it (`iss`; keys discovered from it) and the
-/// audience tokens must carry.
+/// `[issuer]`: the issuer as tokens name it (`iss`; keys discovered from it), other
+/// names of it, further trusted issuers, and the audience tokens must carry.
+///
+/// ```toml
+/// [issuer]
+/// url = "https://your-tenant.us.auth0.com/"
+/// aliases = ["https://login.example.com/"]   # an Auth0 custom domain, say
+/// audience = "https://api.example.com"
+///
+/// [[issuer.additional]]                      # a second tenant, its own keys
+/// url = "https://partners.eu.auth0.com/"
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
     /// The issuer URL exactly as in `iss` (Auth0: with the trailing slash).
     pub url: String,
+    /// Other `iss` values of the same issuer, verified with its keys.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// The API identifier.
     pub audience: String,
+    /// More audiences accepted beside `audience`.
+    #[serde(default)]
+    pub additional_audiences: Vec<String>,
+    /// Further trusted issuers, each with keys discovered from its own URL.
+    #[serde(default)]
+    pub additional: Vec<AdditionalIssuerConfig>,
+}
+
+/// `[[issuer.additional]]`: one more trusted issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalIssuerConfig {
+    /// The issuer URL exactly as in `iss`.
+    pub url: String,
+    /// Other `iss` values of this issuer.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// `[dpop]`: accept DPoP-bound tokens with their per-request proofs.
+///
+/// ```toml
+/// [dpop]
+/// mode = "required"                             # or "allowed" (Bearer still accepted)
+/// public_base_url = "https://api.example.com"   # what clients put in htu
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpopConfig {
+    /// `allowed`: DPoP-bound tokens with proofs, and unbound bearer tokens; `required`:
+    /// only DPoP.
+    pub mode: DpopModeConfig,
+    /// The origin clients call, from which the expected `htu` is formed. Required: the
+    /// proxy never takes it from the client's `Host`.
+    pub public_base_url: String,
+    /// Seconds a proof is accepted after its `iat` (default 60).
+    pub proof_lifetime_secs: Option<u64>,
+}
+
+/// `mode` of `[dpop]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DpopModeConfig {
+    /// DPoP or Bearer.
+    Allowed,
+    /// DPoP only.
+    Required,
 }
 
 /// `[forwarding]`: identity headers, trusted proxies, the upstream timeout.
@@ -112,6 +183,9 @@ pub struct RouteConfig {
     pub public: bool,
     /// Scopes needed; without `require` and `public`, any valid token.
     pub require: Option<RequireConfig>,
+    /// Where this route reads the token (same spelling as the top-level
+    /// `token_sources`); default: the top-level setting.
+    pub token_sources: Option<Vec<String>>,
 }
 
 /// `require.all = [...]` or `require.any = [...]`.
@@ -154,6 +228,12 @@ pub enum ProxyConfigError {
     /// The verifier cannot be built from `[issuer]`.
     #[error("[issuer]: {0}")]
     Issuer(#[from] scopegate_core::ConfigError),
+    /// `[dpop]` is wrong.
+    #[error("[dpop]: {0}")]
+    Dpop(String),
+    /// A `token_sources` entry is not `authorization`, `cookie:<name>` or `header:<name>`.
+    #[error("token_sources: `{0}` is not authorization, cookie:<name> or header:<name>")]
+    TokenSource(String),
 }
 
 impl ProxyConfig {
@@ -166,17 +246,62 @@ impl ProxyConfig {
         Ok(toml::from_str(&text)?)
     }
 
-    /// A verifier for `[issuer]` (keys discovered from the issuer); `None` without one.
-    pub fn verifier(
-        &self,
-    ) -> Result<Option<scopegate_core::Verifier>, scopegate_core::ConfigError> {
-        self.issuer
-            .as_ref()
-            .map(|issuer| {
-                scopegate_core::VerifierConfig::new(issuer.url.clone(), issuer.audience.clone())
-                    .build()
-            })
-            .transpose()
+    /// A verifier for `[issuer]` (keys discovered from each issuer) and `[dpop]`; `None`
+    /// without `[issuer]`.
+    pub fn verifier(&self) -> Result<Option<Verifier>, ProxyConfigError> {
+        let Some(issuer) = &self.issuer else {
+            return Ok(None);
+        };
+        let config = VerifierConfig::new(issuer.url.clone(), issuer.audience.clone());
+        let config = issuer
+            .aliases
+            .iter()
+            .fold(config, |config, alias| config.issuer_alias(alias.clone()));
+        let config = issuer
+            .additional_audiences
+            .iter()
+            .fold(config, |config, audience| config.audience(audience.clone()));
+        let config = issuer.additional.iter().fold(config, |config, other| {
+            let named = other
+                .aliases
+                .iter()
+                .fold(Issuer::new(other.url.clone()), |issuer, alias| {
+                    issuer.alias(alias.clone())
+                });
+            config.additional_issuer(named)
+        });
+        Ok(Some(self.with_dpop(config)?.build()?))
+    }
+
+    /// `config` with `[dpop]` applied, if present.
+    pub fn with_dpop(&self, config: VerifierConfig) -> Result<VerifierConfig, ProxyConfigError> {
+        let Some(dpop) = &self.dpop else {
+            return Ok(config);
+        };
+        let settings = match dpop.mode {
+            DpopModeConfig::Allowed => Dpop::allowed(),
+            DpopModeConfig::Required => Dpop::required(),
+        };
+        let settings = settings
+            .public_base_url(&dpop.public_base_url)
+            .map_err(|_| {
+                ProxyConfigError::Dpop("public_base_url must be an http(s) origin".into())
+            })?;
+        let settings = match dpop.proof_lifetime_secs {
+            Some(0) => {
+                return Err(ProxyConfigError::Dpop(
+                    "proof_lifetime_secs must be at least 1".into(),
+                ));
+            }
+            Some(secs) => settings.proof_lifetime(Duration::from_secs(secs)),
+            None => settings,
+        };
+        Ok(config.dpop(settings))
+    }
+
+    /// The top-level token sources, parsed; `None` for the `Authorization` header alone.
+    pub fn token_sources(&self) -> Result<Option<Vec<TokenSource>>, ProxyConfigError> {
+        parse_token_sources(self.token_sources.as_deref())
     }
 
     /// The trusted proxies, parsed.
@@ -187,6 +312,44 @@ impl ProxyConfig {
             ))
         })
     }
+}
+
+/// `token_sources` entries as core's [`TokenSource`]s.
+pub(crate) fn parse_token_sources(
+    entries: Option<&[String]>,
+) -> Result<Option<Vec<TokenSource>>, ProxyConfigError> {
+    let Some(entries) = entries else {
+        return Ok(None);
+    };
+    let invalid = |entry: &str| ProxyConfigError::TokenSource(entry.to_owned());
+    if entries.is_empty() {
+        return Err(invalid(""));
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            let source = match entry.split_once(':') {
+                None if entry == "authorization" => TokenSource::Authorization,
+                Some(("cookie", name)) if is_token(name) => TokenSource::cookie(name),
+                Some(("header", name))
+                    if is_token(name) && HeaderName::from_bytes(name.as_bytes()).is_ok() =>
+                {
+                    TokenSource::header(name)
+                }
+                _ => return Err(invalid(entry)),
+            };
+            Ok(source)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// An RFC 9110 token: a cookie or header name.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b))
 }
 
 fn default_listen() -> SocketAddr {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use scopegate_core::{Access, AuthError, AuthMode, Outcome, VerifiedToken, Verifier};
+use scopegate_core::{Access, AuthError, Authenticator, Outcome, VerifiedToken, Verifier};
 
 use crate::config::{ProxyConfig, ProxyConfigError};
 use crate::headers::{HeaderPolicy, Origin, remove_hop_by_hop};
@@ -35,7 +35,8 @@ pub struct Proxy(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     routes: Routes,
-    verifier: Verifier,
+    /// For requests no route matches.
+    authenticator: Authenticator,
     headers: HeaderPolicy,
     trusted: TrustedProxies,
     client: Client<HttpConnector, Incoming>,
@@ -58,9 +59,13 @@ impl Proxy {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         connector.set_nodelay(true);
+        let mut authenticator = Authenticator::new(verifier).optional();
+        if let Some(sources) = config.token_sources()? {
+            authenticator = authenticator.token_sources(sources);
+        }
         Ok(Self(Arc::new(Inner {
-            routes: Routes::new(&config.routes)?,
-            verifier,
+            routes: Routes::new(&config.routes, &authenticator)?,
+            authenticator,
             headers,
             trusted: config.trusted_proxies()?,
             client: Client::builder(TokioExecutor::new()).build(connector),
@@ -92,7 +97,8 @@ impl Proxy {
             );
         };
         let route = inner.routes.find(request.method(), &path);
-        let token = match self.authenticate(&request).await {
+        let authenticator = route.map_or(&inner.authenticator, |route| route.authenticator());
+        let token = match authenticate(authenticator, &request).await {
             Ok(token) => token,
             Err(error) => return refusal(&error),
         };
@@ -175,24 +181,18 @@ impl Proxy {
         remove_hop_by_hop(response.headers_mut());
         response.map(BodyExt::boxed)
     }
+}
 
-    /// The verified token, `None` without credentials, or the refusal.
-    async fn authenticate(
-        &self,
-        request: &Request<Incoming>,
-    ) -> Result<Option<VerifiedToken>, AuthError> {
-        let headers = request.headers().get_all(AUTHORIZATION);
-        let outcome = self.0.verifier.authenticate_now(
-            headers.iter().map(HeaderValue::as_bytes),
-            request.uri().query(),
-            AuthMode::Optional,
-        );
-        match outcome {
-            Outcome::Authenticated(token) => Ok(Some(token)),
-            Outcome::Anonymous => Ok(None),
-            Outcome::Rejected(error) => Err(error),
-            Outcome::Pending(pending) => pending.resolve().await.map(Some),
-        }
+/// The verified token, `None` without credentials, or the refusal.
+async fn authenticate(
+    authenticator: &Authenticator,
+    request: &Request<Incoming>,
+) -> Result<Option<VerifiedToken>, AuthError> {
+    match authenticator.authenticate(request) {
+        Outcome::Authenticated(token) => Ok(Some(token)),
+        Outcome::Anonymous => Ok(None),
+        Outcome::Rejected(error) => Err(error),
+        Outcome::Pending(pending) => pending.resolve().await.map(Some),
     }
 }
 

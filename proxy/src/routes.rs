@@ -1,9 +1,9 @@
 //! The route table: which upstream and which rule a (method, canonical path) has.
 
 use http::{Method, Uri};
-use scopegate_core::{Access, Requirement};
+use scopegate_core::{Access, Authenticator, Requirement};
 
-use crate::config::{ProxyConfigError, RouteConfig};
+use crate::config::{ProxyConfigError, RouteConfig, parse_token_sources};
 use crate::path::canonical_path;
 
 /// One route, checked and ready.
@@ -16,6 +16,8 @@ pub struct Route {
     /// `http://host:port`.
     upstream: Uri,
     access: Access,
+    /// How callers of this route are authenticated (its token sources).
+    authenticator: Authenticator,
 }
 
 impl Route {
@@ -27,6 +29,11 @@ impl Route {
     /// What the route demands.
     pub fn access(&self) -> &Access {
         &self.access
+    }
+
+    /// How callers of this route are authenticated: where the token is read.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
     }
 
     fn covers(&self, path: &str) -> bool {
@@ -42,13 +49,17 @@ impl Route {
 pub struct Routes(Vec<Route>);
 
 impl Routes {
-    /// Checks and orders the configured routes.
-    pub fn new(configs: &[RouteConfig]) -> Result<Self, ProxyConfigError> {
+    /// Checks and orders the configured routes; `authenticator` serves routes that name
+    /// no token sources of their own.
+    pub fn new(
+        configs: &[RouteConfig],
+        authenticator: &Authenticator,
+    ) -> Result<Self, ProxyConfigError> {
         let mut routes = configs
             .iter()
             .enumerate()
             .map(|(i, config)| {
-                route(config).map_err(|problem| ProxyConfigError::Route {
+                route(config, authenticator).map_err(|problem| ProxyConfigError::Route {
                     index: i + 1,
                     prefix: config.prefix.clone(),
                     problem,
@@ -71,7 +82,7 @@ impl Routes {
     }
 }
 
-fn route(config: &RouteConfig) -> Result<Route, String> {
+fn route(config: &RouteConfig, authenticator: &Authenticator) -> Result<Route, String> {
     let canonical = canonical_path(&config.prefix)
         .map_err(|e| format!("prefix is not a canonical path ({e})"))?;
     if canonical != config.prefix {
@@ -112,11 +123,17 @@ fn route(config: &RouteConfig) -> Result<Route, String> {
             Access::Scopes(requirement.map_err(|e| format!("require: {e}"))?)
         }
     };
+    let authenticator = match parse_token_sources(config.token_sources.as_deref()) {
+        Ok(Some(sources)) => authenticator.clone().token_sources(sources),
+        Ok(None) => authenticator.clone(),
+        Err(error) => return Err(error.to_string()),
+    };
     Ok(Route {
         prefix,
         methods,
         upstream,
         access,
+        authenticator,
     })
 }
 
@@ -126,7 +143,10 @@ mod tests {
 
     fn routes(toml: &str) -> Result<Routes, ProxyConfigError> {
         let config: crate::ProxyConfig = toml::from_str(toml).expect("toml");
-        Routes::new(&config.routes)
+        let verifier = scopegate_core::VerifierConfig::new("https://issuer.example/", "api")
+            .build()
+            .expect("verifier");
+        Routes::new(&config.routes, &Authenticator::new(verifier).optional())
     }
 
     const TABLE: &str = r#"
