@@ -57,6 +57,9 @@ pub struct ProxyConfig {
     /// The routes (`[[route]]` tables). A request no route matches is refused.
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteConfig>,
+    /// Forward-auth mode: decisions for front proxies (nginx `auth_request`, Traefik
+    /// `forwardAuth`) on the proxy's listener. Off without the section.
+    pub forward_auth: Option<ForwardAuthConfig>,
 }
 
 /// `[issuer]`: the issuer as tokens name it (`iss`; keys discovered from it), other
@@ -166,6 +169,33 @@ impl Default for ForwardingConfig {
     }
 }
 
+/// `[forward_auth]`: an endpoint on the proxy's listener that answers authorization
+/// subrequests about an original request described in `X-Original-Method` /
+/// `X-Forwarded-Method` and `X-Original-URI` / `X-Forwarded-Uri`, with the same path
+/// rules, routes and token checks as a proxied request.
+///
+/// ```
+/// let config: scopegate_proxy::ProxyConfig = toml::from_str(r#"
+///     [forward_auth]
+///     front_proxies = ["127.0.0.1/32"]
+/// "#)?;
+/// let forward_auth = config.forward_auth.expect("the section");
+/// assert_eq!(forward_auth.path, "/_scopegate/auth");
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardAuthConfig {
+    /// The endpoint's path (default `/_scopegate/auth`). Requests for exactly this path
+    /// are answered by the proxy itself, never forwarded.
+    #[serde(default = "default_forward_auth_path")]
+    pub path: String,
+    /// Addresses (`10.0.0.7`) or networks (`10.0.0.0/8`) of the front proxies that may
+    /// ask; only their description of the original request is believed. Anyone else
+    /// is refused with 403. At least one entry.
+    pub front_proxies: Vec<String>,
+}
+
 /// One `[[route]]`: requests whose path is `prefix` or below it (whole segments), with
 /// one of `methods` (all when empty), go to `upstream` when the rule holds.
 #[derive(Debug, Clone, Deserialize)]
@@ -225,6 +255,9 @@ pub enum ProxyConfigError {
     /// `[forwarding]` is wrong.
     #[error("[forwarding]: {0}")]
     Forwarding(String),
+    /// `[forward_auth]` is wrong.
+    #[error("[forward_auth]: {0}")]
+    ForwardAuth(String),
     /// The verifier cannot be built from `[issuer]`.
     #[error("[issuer]: {0}")]
     Issuer(#[from] scopegate_core::ConfigError),
@@ -350,6 +383,10 @@ fn is_token(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b))
+}
+
+fn default_forward_auth_path() -> String {
+    "/_scopegate/auth".into()
 }
 
 fn default_listen() -> SocketAddr {

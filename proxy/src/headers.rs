@@ -53,7 +53,7 @@ pub struct Origin {
 
 /// A header name as upstreams in other languages may read it: lower case, with `_`
 /// as `-` (CGI, WSGI, PHP and Rack map both to `HTTP_X_AUTH_SUBJECT`).
-fn comparable(name: &str) -> String {
+pub(crate) fn comparable(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
 }
 
@@ -113,13 +113,19 @@ impl HeaderPolicy {
             headers.insert(UPGRADE, protocol);
         }
         if let Some(token) = token {
-            if let Some(subject) = token.subject() {
-                headers.insert(self.subject.clone(), encoded(subject));
-            }
-            headers.insert(self.scopes.clone(), encoded(&token.scopes().to_string()));
-            if let Some(client_id) = token.client_id() {
-                headers.insert(self.client_id.clone(), encoded(client_id));
-            }
+            self.set_identity(headers, token);
+        }
+    }
+
+    /// Sets the identity headers of `token`: the upstream's in proxy mode, the front
+    /// proxy's to copy in forward-auth mode.
+    pub(crate) fn set_identity(&self, headers: &mut HeaderMap, token: &VerifiedToken) {
+        if let Some(subject) = token.subject() {
+            headers.insert(self.subject.clone(), encoded(subject));
+        }
+        headers.insert(self.scopes.clone(), encoded(&token.scopes().to_string()));
+        if let Some(client_id) = token.client_id() {
+            headers.insert(self.client_id.clone(), encoded(client_id));
         }
     }
 

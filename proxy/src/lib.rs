@@ -18,6 +18,9 @@
 //!   trusted proxies.
 //! - Bodies are streamed both ways; WebSocket (and other `Upgrade`) connections are
 //!   tunnelled after the upgrade request passed the same checks.
+//! - Forward-auth mode ([`ForwardAuthConfig`]): for nginx `auth_request` or Traefik
+//!   `forwardAuth`, the proxy answers a subrequest describing the original request with
+//!   the same decision, and the identity headers to copy to the upstream.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,6 +36,7 @@
 //! ```
 
 mod config;
+mod forward_auth;
 mod headers;
 mod path;
 mod proxy;
@@ -41,7 +45,8 @@ mod server;
 mod trusted;
 
 pub use config::{
-    ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError, RequireConfig, RouteConfig,
+    ForwardAuthConfig, ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError,
+    RequireConfig, RouteConfig,
 };
 pub use headers::{HeaderPolicy, Origin};
 pub use path::{PathError, canonical_path};

@@ -17,6 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use scopegate_core::{Access, AuthError, Authenticator, Outcome, VerifiedToken, Verifier};
 
 use crate::config::{ProxyConfig, ProxyConfigError};
+use crate::forward_auth::ForwardAuth;
 use crate::headers::{HeaderPolicy, Origin, remove_hop_by_hop};
 use crate::path::canonical_path;
 use crate::routes::Routes;
@@ -41,6 +42,7 @@ struct Inner {
     trusted: TrustedProxies,
     client: Client<HttpConnector, Incoming>,
     upstream_timeout: Duration,
+    forward_auth: Option<ForwardAuth>,
 }
 
 impl Proxy {
@@ -56,6 +58,9 @@ impl Proxy {
             forwarding.forward_authorization,
         )
         .map_err(ProxyConfigError::Forwarding)?;
+        let forward_auth = (config.forward_auth.as_ref())
+            .map(|forward_auth| ForwardAuth::new(forward_auth, &headers))
+            .transpose()?;
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         connector.set_nodelay(true);
@@ -70,6 +75,7 @@ impl Proxy {
             trusted: config.trusted_proxies()?,
             client: Client::builder(TokioExecutor::new()).build(connector),
             upstream_timeout: Duration::from_secs(forwarding.upstream_timeout_secs),
+            forward_auth,
         })))
     }
 
@@ -80,6 +86,11 @@ impl Proxy {
         request: Request<Incoming>,
         peer: SocketAddr,
     ) -> Result<Response<ProxyBody>, Infallible> {
+        let inner = &*self.0;
+        if let Some(forward_auth) = (inner.forward_auth.as_ref()).filter(|f| f.serves(&request)) {
+            let answer = forward_auth.answer(&inner.routes, &inner.authenticator, request, peer);
+            return Ok(answer.await);
+        }
         Ok(self.answer(request, peer).await)
     }
 
@@ -184,7 +195,7 @@ impl Proxy {
 }
 
 /// The verified token, `None` without credentials, or the refusal.
-async fn authenticate(
+pub(crate) async fn authenticate(
     authenticator: &Authenticator,
     request: &Request<Incoming>,
 ) -> Result<Option<VerifiedToken>, AuthError> {
@@ -243,14 +254,18 @@ fn empty() -> ProxyBody {
 }
 
 /// The RFC 6750 answer for a refusal.
-fn refusal(error: &AuthError) -> Response<ProxyBody> {
+pub(crate) fn refusal(error: &AuthError) -> Response<ProxyBody> {
     error
         .to_response::<Full<Bytes>>(REALM)
         .map(|body| body.map_err(|never| match never {}).boxed())
 }
 
 /// The proxy's own answer: status and a small JSON body with fixed text.
-fn own_response(status: StatusCode, error: &str, description: &str) -> Response<ProxyBody> {
+pub(crate) fn own_response(
+    status: StatusCode,
+    error: &str,
+    description: &str,
+) -> Response<ProxyBody> {
     let body = format!(r#"{{"error":"{error}","error_description":"{description}"}}"#);
     let mut response = Response::new(
         Full::new(Bytes::from(body))
