@@ -110,7 +110,7 @@ fn canonical_segment(segment: &str, out: &mut String) -> Result<(), PathError> {
 fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
     let hex = bytes.get(i + 1..i + 3)?;
     let digit = |b: u8| char::from(b).to_digit(16);
-    Some(u8::try_from(digit(hex[0])? * 16 + digit(hex[1])?).ok()?)
+    u8::try_from(digit(hex[0])? * 16 + digit(hex[1])?).ok()
 }
 
 /// Appends the bytes a canonical segment stands for (every escape decoded once).
