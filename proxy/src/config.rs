@@ -133,7 +133,7 @@ pub enum DpopModeConfig {
     Required,
 }
 
-/// `[forwarding]`: identity headers, trusted proxies, the upstream timeout.
+/// `[forwarding]`: identity headers, trusted proxies, the public host, timeouts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ForwardingConfig {
@@ -153,6 +153,13 @@ pub struct ForwardingConfig {
     pub forward_authorization: bool,
     /// Seconds to wait for the upstream's response headers (default 30); then 504.
     pub upstream_timeout_secs: u64,
+    /// The host clients use (`api.example.com`, with `:port` if not the default), sent
+    /// as `X-Forwarded-Host` instead of the client's `Host` (default: the client's).
+    pub public_host: Option<String>,
+    /// Seconds a WebSocket tunnel may go without a byte either way before it is closed
+    /// (default 300, at least 1). A tunnel also ends when the token it was opened with
+    /// expires.
+    pub tunnel_idle_timeout_secs: u64,
 }
 
 impl Default for ForwardingConfig {
@@ -165,6 +172,8 @@ impl Default for ForwardingConfig {
             trusted_proxies: Vec::new(),
             forward_authorization: true,
             upstream_timeout_secs: 30,
+            public_host: None,
+            tunnel_idle_timeout_secs: 300,
         }
     }
 }

@@ -22,7 +22,7 @@ use scopegate_core::{Access, Authenticator};
 use crate::config::{ForwardAuthConfig, ProxyConfigError};
 use crate::headers::{HeaderPolicy, comparable};
 use crate::path::canonical_path;
-use crate::proxy::{ProxyBody, authenticate, own_response, refusal};
+use crate::proxy::{ProxyBody, authenticate, case_conflict, own_response, refusal};
 use crate::routes::Routes;
 use crate::trusted::TrustedProxies;
 
@@ -158,7 +158,9 @@ impl ForwardAuth {
             Ok(original) => original,
             Err(rejection) => return rejection.response(),
         };
-        let route = routes.find(&original.method, &original.path);
+        let Ok(route) = routes.find(&original.method, &original.path) else {
+            return case_conflict();
+        };
         // The token is read and checked as if the original request had come here.
         *request.method_mut() = original.method;
         *request.uri_mut() = original.target;

@@ -1,5 +1,9 @@
 //! What crosses the proxy in headers: hop-by-hop headers dropped, identity headers
-//! only from the proxy, `X-Forwarded-*` only from trusted proxies.
+//! only from the proxy, method and URL overrides never, `X-Forwarded-*` and the
+//! client-IP family only from trusted proxies.
+//!
+//! Every name is compared as upstreams in other languages may read it: in any case and
+//! with `_` for `-` (CGI, WSGI, PHP and Rack read both as `HTTP_X_FORWARDED_HOST`).
 
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -7,9 +11,9 @@ use std::net::IpAddr;
 use http::header::{AUTHORIZATION, CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, UPGRADE};
 use scopegate_core::VerifiedToken;
 
-/// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus the
-/// proxy's own credentials.
-const HOP_BY_HOP: [&str; 9] = [
+/// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1;
+/// `HTTP2-Settings`, RFC 7540 §3.2.1), plus the proxy's own credentials.
+const HOP_BY_HOP: [&str; 10] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -19,17 +23,54 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
     "proxy-authorization",
     "proxy-authenticate",
+    "http2-settings",
 ];
 
-/// Headers describing the client as earlier proxies saw it.
-const FORWARDED: [&str; 6] = [
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-forwarded-port",
-    "x-real-ip",
+/// Headers upstreams read as the request's real method or URL (Symfony, Laravel,
+/// Express's method-override, IIS URL Rewrite, Laminas; nginx `auth_request`):
+/// removed from every request, trusted peer or not, since the route was chosen by the
+/// request line.
+const OVERRIDES: [&str; 7] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-method",
+    "x-original-uri",
 ];
+
+/// Headers, besides every `x-forwarded*`, describing the client, its address, host or
+/// scheme as some proxy or CDN saw it: kept only from trusted proxies.
+const CLIENT_FACTS: [&str; 22] = [
+    "forwarded",
+    "x-real-ip",
+    "x-client-ip",
+    "client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "cf-connecting-ipv6",
+    "cf-visitor",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
+    "x-original-forwarded-for",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-proxyuser-ip",
+    "proxy-client-ip",
+    "wl-proxy-client-ip",
+    "x-envoy-external-address",
+    "x-original-host",
+    "x-host",
+    "front-end-https",
+    "x-url-scheme",
+];
+
+/// Whether `name` (in [`comparable`] form) describes the client as a proxy saw it.
+fn is_client_fact(name: &str) -> bool {
+    name.starts_with("x-forwarded") || CLIENT_FACTS.contains(&name)
+}
 
 /// The header rules of one proxy.
 #[derive(Debug, Clone)]
@@ -40,6 +81,8 @@ pub struct HeaderPolicy {
     /// Identity headers in [`comparable`] form: removed from clients' requests.
     pub(crate) identity: Vec<String>,
     pub(crate) forward_authorization: bool,
+    /// Sent as `X-Forwarded-Host` instead of the client's `Host`.
+    pub(crate) public_host: Option<HeaderValue>,
 }
 
 /// What the upstream may know of the request's origin.
@@ -80,12 +123,30 @@ impl HeaderPolicy {
             client_id: name(client_id)?,
             identity,
             forward_authorization,
+            public_host: None,
         })
     }
 
-    /// Rewrites a client's request headers for the upstream: hop-by-hop and identity
-    /// headers removed, `X-Forwarded-*` set, the token's identity added. `upgrade`: the
-    /// protocol of a connection upgrade being forwarded.
+    /// Sends `host` (`api.example.com`, `api.example.com:8443`) as `X-Forwarded-Host`,
+    /// whatever the client's `Host` or a trusted proxy's `X-Forwarded-Host` says.
+    pub fn with_public_host(mut self, host: &str) -> Result<Self, String> {
+        let authority: http::uri::Authority = host
+            .parse()
+            .map_err(|_| format!("public_host: `{host}` is not a host"))?;
+        if authority.as_str().contains('@') || authority.as_str() != host {
+            return Err(format!("public_host: `{host}` is not a host"));
+        }
+        self.public_host = Some(
+            HeaderValue::from_str(host)
+                .map_err(|_| format!("public_host: `{host}` is not a host"))?,
+        );
+        Ok(self)
+    }
+
+    /// Rewrites a client's request headers for the upstream: hop-by-hop, identity and
+    /// override headers removed, the client-IP family removed unless `origin` is
+    /// trusted, `X-Forwarded-For/-Proto/-Host` set, the token's identity added.
+    /// `upgrade`: the protocol of a connection upgrade being forwarded.
     pub fn request_headers(
         &self,
         headers: &mut HeaderMap,
@@ -95,12 +156,23 @@ impl HeaderPolicy {
     ) {
         remove_hop_by_hop(headers);
         let host = headers.remove(HOST);
-        let identity = &self.identity;
-        let forwarded = |name: &str| FORWARDED.contains(&name);
         let names: Vec<HeaderName> = headers.keys().cloned().collect();
         for name in names {
             let comparable = comparable(name.as_str());
-            if identity.contains(&comparable) || (!origin.trusted && forwarded(&comparable)) {
+            // A trusted proxy vouches for its own spelling only: `x_forwarded_for`
+            // passed through it is the client's, and reaches CGI-style upstreams as
+            // `HTTP_X_FORWARDED_FOR` too.
+            let underscored = name.as_str().contains('_');
+            let vouched = origin.trusted && !underscored;
+            // `transfer_encoding` or `content_length` reach CGI-style upstreams as
+            // framing headers (`HTTP_TRANSFER_ENCODING`) the proxy did not frame by.
+            let framing = underscored
+                && (HOP_BY_HOP.contains(&comparable.as_str()) || comparable == "content-length");
+            if self.identity.contains(&comparable)
+                || OVERRIDES.contains(&comparable.as_str())
+                || framing
+                || (!vouched && is_client_fact(&comparable))
+            {
                 headers.remove(&name);
             }
         }
@@ -153,7 +225,9 @@ impl HeaderPolicy {
         if !headers.contains_key(&PROTO) {
             headers.insert(PROTO, HeaderValue::from_static("http"));
         }
-        if let Some(host) = host.filter(|_| !headers.contains_key(&XFH)) {
+        if let Some(public) = &self.public_host {
+            headers.insert(XFH, public.clone());
+        } else if let Some(host) = host.filter(|_| !headers.contains_key(&XFH)) {
             headers.insert(XFH, host);
         }
     }
@@ -266,6 +340,131 @@ mod tests {
         assert_eq!(headers["forwarded"], "for=10.9.9.9");
     }
 
+    /// Symfony, Laravel and Express's method-override run a POST as the DELETE named in
+    /// these headers; IIS, Symfony and Laminas route by `X-Original-URL`.
+    #[test]
+    fn method_and_url_overrides_are_removed_from_everyone_in_every_spelling() {
+        let overrides = [
+            ("X-HTTP-Method-Override", "DELETE"),
+            ("x_http_method_override", "DELETE"),
+            ("X-HTTP-Method", "DELETE"),
+            ("X_HTTP_METHOD", "DELETE"),
+            ("X-Method-Override", "DELETE"),
+            ("x-method_override", "DELETE"),
+            ("X-Original-URL", "/admin"),
+            ("X_ORIGINAL_URL", "/admin"),
+            ("X-Rewrite-URL", "/admin"),
+            ("x_rewrite_url", "/admin"),
+            ("X-Original-Method", "DELETE"),
+            ("X-Original-URI", "/admin"),
+            ("accept", "*/*"),
+        ];
+        for trusted in [false, true] {
+            let mut headers = request(&overrides);
+            let origin = Origin {
+                trusted,
+                ..UNTRUSTED
+            };
+            policy().request_headers(&mut headers, origin, None, None);
+            let names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+            assert_eq!(
+                names,
+                ["accept", "x-forwarded-for", "x-forwarded-proto"],
+                "trusted: {trusted}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_forwarded_and_client_ip_header_is_removed_unless_the_peer_is_trusted() {
+        let spoofed = [
+            ("X-Forwarded-Prefix", "/admin"),
+            ("X-Forwarded-Uri", "/admin"),
+            ("X-Forwarded-Path", "/admin"),
+            ("X-Forwarded-Scheme", "https"),
+            ("X-Forwarded-Ssl", "on"),
+            ("X-Forwarded-Server", "internal"),
+            ("X-Forwarded-User", "admin"),
+            ("X-Forwarded-Email", "ceo@example.com"),
+            ("X-Forwarded-Client-Cert", "Hash=1"),
+            ("X-Forwarded-Method", "DELETE"),
+            ("X-Forwarded", "for=10.0.0.1"),
+            ("x_forwarded_port", "443"),
+            ("X-Client-IP", "10.0.0.1"),
+            ("Client-IP", "10.0.0.1"),
+            ("True-Client-IP", "10.0.0.1"),
+            ("CF-Connecting-IP", "10.0.0.1"),
+            ("cf_connecting_ipv6", "::1"),
+            ("CF-Visitor", r#"{"scheme":"https"}"#),
+            ("X-Cluster-Client-IP", "10.0.0.1"),
+            ("Fastly-Client-IP", "10.0.0.1"),
+            ("X-Original-Forwarded-For", "10.0.0.1"),
+            ("X-Originating-IP", "10.0.0.1"),
+            ("X-Remote-IP", "10.0.0.1"),
+            ("X-Remote-Addr", "10.0.0.1"),
+            ("X-ProxyUser-IP", "10.0.0.1"),
+            ("Proxy-Client-IP", "10.0.0.1"),
+            ("WL-Proxy-Client-IP", "10.0.0.1"),
+            ("X-Envoy-External-Address", "10.0.0.1"),
+            ("X-Original-Host", "admin.internal"),
+            ("X-Host", "admin.internal"),
+            ("Front-End-Https", "on"),
+            ("X-Url-Scheme", "https"),
+            ("X_Real_IP", "10.0.0.1"),
+        ];
+        let mut headers = request(&spoofed);
+        headers.append("accept", HeaderValue::from_static("*/*"));
+        policy().request_headers(&mut headers, UNTRUSTED, None, None);
+        let names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["accept", "x-forwarded-for", "x-forwarded-proto"]);
+
+        // A trusted proxy's headers stay, in the spelling it writes; an underscore copy
+        // it passed on from its client does not.
+        let mut headers = request(&spoofed);
+        let trusted = Origin {
+            trusted: true,
+            ..UNTRUSTED
+        };
+        policy().request_headers(&mut headers, trusted, None, None);
+        for (name, value) in spoofed {
+            let kept = headers.get(name).map(|v| v.to_str().expect("ascii"));
+            if name.contains('_') {
+                assert_eq!(kept, None, "{name}");
+            } else {
+                assert_eq!(kept, Some(value), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_public_host_is_the_forwarded_host() {
+        let public = policy()
+            .with_public_host("api.example.com:8443")
+            .expect("host");
+        for trusted in [false, true] {
+            let mut headers = request(&[
+                ("host", "evil.example"),
+                ("x-forwarded-host", "admin.internal"),
+            ]);
+            let origin = Origin {
+                trusted,
+                ..UNTRUSTED
+            };
+            public.request_headers(&mut headers, origin, None, None);
+            let hosts: Vec<&HeaderValue> = headers.get_all("x-forwarded-host").iter().collect();
+            assert_eq!(hosts, ["api.example.com:8443"], "trusted: {trusted}");
+        }
+        for bad in [
+            "",
+            "user@api.example.com",
+            "api.example.com/x",
+            "http://api.example.com",
+            "a b",
+        ] {
+            assert!(policy().with_public_host(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn hop_by_hop_headers_and_those_connection_names_are_removed() {
         let mut headers = request(&[
@@ -276,6 +475,10 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("upgrade", "h2c"),
             ("proxy-authorization", "Basic eA=="),
+            ("http2-settings", "AAMAAABkAAQAAP__"),
+            ("http2_settings", "AAMAAABkAAQAAP__"),
+            ("transfer_encoding", "chunked"),
+            ("Content_Length", "5"),
             ("authorization", "Bearer t"),
         ]);
         policy().request_headers(&mut headers, UNTRUSTED, None, None);

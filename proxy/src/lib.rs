@@ -8,16 +8,27 @@
 //! - Routes from TOML ([`ProxyConfig`]): path prefix on whole segments, methods,
 //!   upstream, `public` or `require.all` / `require.any`; a request no route matches is
 //!   refused (401 without a token, 403 with one).
+//! - One reading: a request is forwarded only when every plausible reading of it by the
+//!   upstream is authorized the same way; anything ambiguous is refused with 400.
 //! - The path that is authorized is the path that is forwarded: dot segments, `//`,
-//!   `%2F`, `%5C`, `%25` (double encoding), `;` and encoded control characters are refused
-//!   (400); encoded unreserved characters are decoded.
+//!   `%2F`, `%5C`, `%25` (double encoding), `;`, encoded control characters, escapes that
+//!   are not shortest-form UTF-8, and names Windows reads as other names (`admin.`,
+//!   `admin%20`, `...`, `ADMINI~1`, `x::$DATA`, fullwidth `／`) are refused (400);
+//!   encoded unreserved characters are decoded. A path whose case-folded reading selects
+//!   another route (`/ORDERS` where `/orders` is scoped) is refused ([`Routes::find`]).
+//! - `CONNECT`, `TRACE` and `TRACK` are refused (405), methods with lower-case letters,
+//!   transfer codings other than one `chunked`, and two or disagreeing hosts (400); a
+//!   malformed or cut-short request body is a 400, not a 502.
 //! - Hop-by-hop headers are dropped; the identity headers (`x-auth-subject`,
-//!   `x-auth-scopes`, `x-auth-client-id`, and any configured), in every case and with `_`
-//!   for `-`, are removed from clients' requests and set from the verified token;
-//!   `X-Forwarded-For/-Proto/-Host` are set, keeping earlier values only from configured
-//!   trusted proxies.
-//! - Bodies are streamed both ways; WebSocket (and other `Upgrade`) connections are
-//!   tunnelled after the upgrade request passed the same checks.
+//!   `x-auth-scopes`, `x-auth-client-id`, and any configured) and the method and URL
+//!   overrides (`X-HTTP-Method-Override`, `X-Original-URL`, ...), in every case and with
+//!   `_` for `-`, are removed from clients' requests; every `X-Forwarded-*` and the
+//!   client-IP family (`Forwarded`, `X-Real-IP`, `True-Client-IP`, ...) are kept only from
+//!   configured trusted proxies; `X-Forwarded-For/-Proto/-Host` are set (the host from
+//!   `public_host` when configured).
+//! - Bodies are streamed both ways; only WebSocket upgrades are tunnelled, after the
+//!   upgrade request passed the same checks, until the token expires or the tunnel is
+//!   idle for `tunnel_idle_timeout_secs`.
 //! - Forward-auth mode ([`ForwardAuthConfig`]): for nginx `auth_request` or Traefik
 //!   `forwardAuth`, the proxy answers a subrequest describing the original request with
 //!   the same decision, and the identity headers to copy to the upstream.
@@ -35,14 +46,19 @@
 //! # }
 //! ```
 
+mod case_fold;
 mod config;
 mod forward_auth;
 mod headers;
+mod message;
 mod path;
 mod proxy;
+mod request_body;
 mod routes;
 mod server;
 mod trusted;
+mod tunnel;
+mod upgrade;
 
 pub use config::{
     ForwardAuthConfig, ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError,
@@ -51,6 +67,6 @@ pub use config::{
 pub use headers::{HeaderPolicy, Origin};
 pub use path::{PathError, canonical_path};
 pub use proxy::{Proxy, ProxyBody};
-pub use routes::{Route, Routes};
+pub use routes::{CaseConflict, Route, Routes};
 pub use server::serve;
 pub use trusted::TrustedProxies;

@@ -1,4 +1,6 @@
-//! One request through the proxy: canonical path, route, token, rule, then the upstream.
+//! One request through the proxy: message checks (method, framing, host, upgrade),
+//! canonical path, route (one reading in any letter case), token, rule, then the
+//! upstream.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -6,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, UPGRADE};
+use http::header::{CONTENT_TYPE, HOST, HeaderValue};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -19,9 +21,13 @@ use scopegate_core::{Access, AuthError, Authenticator, Outcome, VerifiedToken, V
 use crate::config::{ProxyConfig, ProxyConfigError};
 use crate::forward_auth::ForwardAuth;
 use crate::headers::{HeaderPolicy, Origin, remove_hop_by_hop};
+use crate::message::check_message;
 use crate::path::canonical_path;
+use crate::request_body::{BodyFailure, ClientBody};
 use crate::routes::Routes;
 use crate::trusted::TrustedProxies;
+use crate::tunnel::{TunnelLimits, relay};
+use crate::upgrade::{WEBSOCKET, websocket_accepted, websocket_requested};
 
 /// The body of every response the proxy sends: the upstream's, streamed, or its own.
 pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
@@ -40,9 +46,10 @@ struct Inner {
     authenticator: Authenticator,
     headers: HeaderPolicy,
     trusted: TrustedProxies,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, ClientBody>,
     upstream_timeout: Duration,
     forward_auth: Option<ForwardAuth>,
+    tunnel_idle_timeout: Duration,
 }
 
 impl Proxy {
@@ -50,7 +57,7 @@ impl Proxy {
     /// dev issuer). Call inside a tokio runtime.
     pub fn new(config: &ProxyConfig, verifier: Verifier) -> Result<Self, ProxyConfigError> {
         let forwarding = &config.forwarding;
-        let headers = HeaderPolicy::new(
+        let mut headers = HeaderPolicy::new(
             &forwarding.subject_header,
             &forwarding.scopes_header,
             &forwarding.client_id_header,
@@ -58,6 +65,16 @@ impl Proxy {
             forwarding.forward_authorization,
         )
         .map_err(ProxyConfigError::Forwarding)?;
+        if let Some(host) = &forwarding.public_host {
+            headers = headers
+                .with_public_host(host)
+                .map_err(ProxyConfigError::Forwarding)?;
+        }
+        if forwarding.tunnel_idle_timeout_secs == 0 {
+            return Err(ProxyConfigError::Forwarding(
+                "tunnel_idle_timeout_secs must be at least 1".into(),
+            ));
+        }
         let forward_auth = (config.forward_auth.as_ref())
             .map(|forward_auth| ForwardAuth::new(forward_auth, &headers))
             .transpose()?;
@@ -76,6 +93,7 @@ impl Proxy {
             client: Client::builder(TokioExecutor::new()).build(connector),
             upstream_timeout: Duration::from_secs(forwarding.upstream_timeout_secs),
             forward_auth,
+            tunnel_idle_timeout: Duration::from_secs(forwarding.tunnel_idle_timeout_secs),
         })))
     }
 
@@ -100,6 +118,20 @@ impl Proxy {
         peer: SocketAddr,
     ) -> Response<ProxyBody> {
         let inner = &*self.0;
+        if let Err(refusal) = check_message(&request) {
+            return own_response(
+                refusal.status(),
+                refusal.error_code(),
+                refusal.description(),
+            );
+        }
+        let Ok(websocket) = websocket_requested(&request) else {
+            return own_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Only WebSocket upgrades are accepted",
+            );
+        };
         let Ok(path) = canonical_path(request.uri().path()) else {
             return own_response(
                 StatusCode::BAD_REQUEST,
@@ -107,7 +139,9 @@ impl Proxy {
                 "The request path is not accepted",
             );
         };
-        let route = inner.routes.find(request.method(), &path);
+        let Ok(route) = inner.routes.find(request.method(), &path) else {
+            return case_conflict();
+        };
         let authenticator = route.map_or(&inner.authenticator, |route| route.authenticator());
         let token = match authenticate(authenticator, &request).await {
             Ok(token) => token,
@@ -134,8 +168,7 @@ impl Proxy {
             request.headers_mut().insert(HOST, host);
         }
 
-        let upgrade = upgrade_protocol(&request);
-        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+        let client_upgrade = websocket.then(|| hyper::upgrade::on(&mut request));
         let origin = Origin {
             peer: peer.ip(),
             trusted: inner.trusted.contains(peer.ip()),
@@ -153,14 +186,27 @@ impl Proxy {
         };
         *request.uri_mut() = uri;
         *request.version_mut() = http::Version::HTTP_11;
-        inner
-            .headers
-            .request_headers(request.headers_mut(), origin, upgrade, token.as_ref());
+        inner.headers.request_headers(
+            request.headers_mut(),
+            origin,
+            websocket.then_some(WEBSOCKET),
+            token.as_ref(),
+        );
+        let body_failure = BodyFailure::default();
+        let request = request.map(|body| ClientBody::new(body, &body_failure));
 
         let sent =
             tokio::time::timeout(inner.upstream_timeout, inner.client.request(request)).await;
         let mut response = match sent {
             Ok(Ok(response)) => response,
+            Ok(Err(_)) if body_failure.happened() => {
+                // The client's body broke (malformed chunk, cut short): its fault.
+                return own_response(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The request body is malformed or incomplete",
+                );
+            }
             Ok(Err(error)) => {
                 tracing::warn!(target: "scopegate::proxy", %error, upstream = %route.upstream(), "upstream request failed");
                 return own_response(
@@ -179,9 +225,13 @@ impl Proxy {
             }
         };
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-            // Only an upgrade the client asked for is passed on.
-            return match client_upgrade {
-                Some(client_upgrade) => tunnel(response, client_upgrade),
+            // Only the WebSocket upgrade the client asked for is passed on.
+            return match client_upgrade.filter(|_| websocket_accepted(&response)) {
+                Some(client_upgrade) => {
+                    let expires_at = token.as_ref().map(VerifiedToken::expires_at);
+                    let limits = TunnelLimits::new(inner.tunnel_idle_timeout, expires_at);
+                    tunnel(response, client_upgrade, limits)
+                }
                 None => own_response(
                     StatusCode::BAD_GATEWAY,
                     "bad_gateway",
@@ -207,19 +257,6 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// `Upgrade` of a request asking for a connection upgrade (WebSocket), if any.
-fn upgrade_protocol(request: &Request<Incoming>) -> Option<HeaderValue> {
-    let asks = request
-        .headers()
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
-    asks.then(|| request.headers().get(UPGRADE).cloned())
-        .flatten()
-}
-
 fn upstream_uri(upstream: &Uri, target: &str) -> Result<Uri, http::Error> {
     let authority = upstream.authority().map_or("", |a| a.as_str());
     Uri::builder()
@@ -230,18 +267,18 @@ fn upstream_uri(upstream: &Uri, target: &str) -> Result<Uri, http::Error> {
 }
 
 /// Answers the upgrade with the upstream's 101 and copies bytes both ways once both
-/// sides have switched.
+/// sides have switched, within `limits` (the token's expiry, the idle time).
 fn tunnel(
     mut response: Response<Incoming>,
     client: hyper::upgrade::OnUpgrade,
+    limits: TunnelLimits,
 ) -> Response<ProxyBody> {
     let upstream = hyper::upgrade::on(&mut response);
     tokio::spawn(async move {
         let (Ok(client), Ok(upstream)) = (client.await, upstream.await) else {
             return;
         };
-        let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
-        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        relay(TokioIo::new(client), TokioIo::new(upstream), limits).await;
     });
     let (parts, _) = response.into_parts();
     Response::from_parts(parts, empty())
@@ -258,6 +295,15 @@ pub(crate) fn refusal(error: &AuthError) -> Response<ProxyBody> {
     error
         .to_response::<Full<Bytes>>(REALM)
         .map(|body| body.map_err(|never| match never {}).boxed())
+}
+
+/// The 400 for a path whose case-folded reading selects another route.
+pub(crate) fn case_conflict() -> Response<ProxyBody> {
+    own_response(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "The request path has another route in another letter case",
+    )
 }
 
 /// The proxy's own answer: status and a small JSON body with fixed text.

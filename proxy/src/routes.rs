@@ -1,16 +1,31 @@
 //! The route table: which upstream and which rule a (method, canonical path) has.
+//!
+//! A path has one reading only if its letter case does not matter: Express (by
+//! default), ASP.NET Core, IIS and case-insensitive file systems serve `/ORDERS` as
+//! `/orders`. So a route is looked up twice, by the exact path against the exact
+//! prefixes and by the case-folded path against the case-folded prefixes; when the two
+//! lookups select routes with different rules or upstreams, the request is refused.
 
 use http::{Method, Uri};
 use scopegate_core::{Access, Authenticator, Requirement};
 
+use crate::case_fold::folded;
 use crate::config::{ProxyConfigError, RouteConfig, parse_token_sources};
 use crate::path::canonical_path;
+
+/// A path whose case-folded reading selects another route than its exact reading
+/// (`/ORDERS` passing as the public `/` while `/orders` is scoped): refused with 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the path selects another route when its letter case is folded")]
+pub struct CaseConflict;
 
 /// One route, checked and ready.
 #[derive(Debug, Clone)]
 pub struct Route {
     /// Canonical prefix without a trailing `/` (except the root `/`).
     prefix: String,
+    /// `prefix`, case-folded.
+    folded_prefix: String,
     /// Empty: any method.
     methods: Vec<Method>,
     /// `http://host:port`.
@@ -36,26 +51,39 @@ impl Route {
         &self.authenticator
     }
 
-    fn covers(&self, path: &str) -> bool {
-        self.prefix == "/"
-            || path
-                .strip_prefix(self.prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    /// Whether this route's rule, upstream and token sources are those of `other`.
+    fn same_as(&self, other: &Route) -> bool {
+        self.access == other.access
+            && self.upstream == other.upstream
+            && self.authenticator.sources() == other.authenticator.sources()
     }
 }
 
-/// All routes, longest prefix first.
+/// Whether `prefix` covers `path` on whole segments.
+fn covers(prefix: &str, path: &str) -> bool {
+    prefix == "/"
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// All routes, in configuration order.
 #[derive(Debug, Clone)]
-pub struct Routes(Vec<Route>);
+pub struct Routes {
+    routes: Vec<Route>,
+    /// Whether every prefix is its own case-folded form (then a path that folds to
+    /// itself needs no second lookup).
+    prefixes_folded: bool,
+}
 
 impl Routes {
-    /// Checks and orders the configured routes; `authenticator` serves routes that name
-    /// no token sources of their own.
+    /// Checks the configured routes: each valid, and no two prefixes differing only in
+    /// letter case; `authenticator` serves routes that name no token sources of their own.
     pub fn new(
         configs: &[RouteConfig],
         authenticator: &Authenticator,
     ) -> Result<Self, ProxyConfigError> {
-        let mut routes = configs
+        let routes: Vec<Route> = configs
             .iter()
             .enumerate()
             .map(|(i, config)| {
@@ -65,19 +93,66 @@ impl Routes {
                     problem,
                 })
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        routes.sort_by_key(|route| std::cmp::Reverse(route.prefix.len()));
-        Ok(Self(routes))
+            .collect::<Result<_, _>>()?;
+        for (i, route) in routes.iter().enumerate() {
+            let twin = routes[..i].iter().position(|earlier| {
+                earlier.folded_prefix == route.folded_prefix && earlier.prefix != route.prefix
+            });
+            if let Some(twin) = twin {
+                return Err(ProxyConfigError::Route {
+                    index: i + 1,
+                    prefix: configs[i].prefix.clone(),
+                    problem: format!(
+                        "the prefix differs from route {}'s only in letter case",
+                        twin + 1
+                    ),
+                });
+            }
+        }
+        let prefixes_folded = routes.iter().all(|r| r.prefix == r.folded_prefix);
+        Ok(Self {
+            routes,
+            prefixes_folded,
+        })
     }
 
-    /// The route for a request: among the routes with the longest prefix covering
-    /// `path`, the first allowing `method`. `None` (refused) when those routes do not
-    /// allow the method: a shorter prefix never takes over a longer one's path.
-    pub fn find(&self, method: &Method, path: &str) -> Option<&Route> {
-        let longest = self.0.iter().find(|route| route.covers(path))?;
-        self.0
+    /// The route for a request with canonical `path`: among the routes with the longest
+    /// prefix covering it, the first allowing `method`. `None` (refused) when those
+    /// routes do not allow the method: a shorter prefix never takes over a longer one's
+    /// path. [`CaseConflict`] when the case-folded path, matched against the
+    /// case-folded prefixes, selects a route with another rule or upstream (or none
+    /// where the exact path has one, or the reverse).
+    pub fn find(&self, method: &Method, path: &str) -> Result<Option<&Route>, CaseConflict> {
+        let exact = self.lookup(method, path, |route| &route.prefix);
+        let folded_path = folded(path);
+        if self.prefixes_folded && folded_path == path {
+            return Ok(exact);
+        }
+        let other = self.lookup(method, &folded_path, |route| &route.folded_prefix);
+        match (exact, other) {
+            (None, None) => Ok(None),
+            (Some(exact), Some(other)) if exact.same_as(other) => Ok(Some(exact)),
+            _ => Err(CaseConflict),
+        }
+    }
+
+    /// One reading: the longest `prefix` covering `path`, then the first route of that
+    /// prefix allowing `method`.
+    fn lookup<'a>(
+        &'a self,
+        method: &Method,
+        path: &str,
+        prefix: impl Fn(&'a Route) -> &'a str,
+    ) -> Option<&'a Route> {
+        let longest = self
+            .routes
             .iter()
-            .filter(|route| route.prefix == longest.prefix)
+            .map(&prefix)
+            .filter(|candidate| covers(candidate, path))
+            .max_by_key(|candidate| candidate.len())?;
+        self.routes
+            .iter()
+            .filter(|route| prefix(route) == longest)
             .find(|route| route.methods.is_empty() || route.methods.contains(method))
     }
 }
@@ -129,6 +204,7 @@ fn route(config: &RouteConfig, authenticator: &Authenticator) -> Result<Route, S
         Err(error) => return Err(error.to_string()),
     };
     Ok(Route {
+        folded_prefix: folded(&prefix).into_owned(),
         prefix,
         methods,
         upstream,
@@ -172,6 +248,7 @@ mod tests {
         let upstream = |method: Method, path: &str| {
             table
                 .find(&method, path)
+                .expect("one reading")
                 .map(|r| (r.upstream().to_string(), r.access().clone()))
         };
         let read = Access::Scopes(Requirement::all(["read:orders"]).expect("scope"));
@@ -209,10 +286,126 @@ mod tests {
             "#,
         )
         .expect("routes");
-        assert!(table.find(&Method::GET, "/api").is_some());
-        assert!(table.find(&Method::GET, "/api/x").is_some());
-        assert!(table.find(&Method::GET, "/apix").is_none());
-        assert!(table.find(&Method::GET, "/").is_none());
+        assert_eq!(
+            table.find(&Method::GET, "/api").map(|r| r.is_some()),
+            Ok(true)
+        );
+        assert_eq!(
+            table.find(&Method::GET, "/api/x").map(|r| r.is_some()),
+            Ok(true)
+        );
+        assert_eq!(
+            table.find(&Method::GET, "/apix").map(|r| r.is_some()),
+            Ok(false)
+        );
+        assert_eq!(
+            table.find(&Method::GET, "/").map(|r| r.is_some()),
+            Ok(false)
+        );
+    }
+
+    /// Express, ASP.NET Core and IIS serve `/ORDERS` as `/orders`: a path whose letter
+    /// case would move it to another rule has no single reading.
+    #[test]
+    fn a_path_whose_case_selects_another_rule_is_refused() {
+        let table = routes(&format!(
+            r#"{TABLE}
+            [[route]]
+            prefix = "/public"
+            upstream = "http://127.0.0.1:1"
+            public = true
+            [[route]]
+            prefix = "/public/admin"
+            upstream = "http://127.0.0.1:1"
+            require.all = ["delete:analytics"]
+            [[route]]
+            prefix = "/key"
+            upstream = "http://127.0.0.1:1"
+            require.all = ["read:keys"]
+            [[route]]
+            prefix = "/caf%C3%A9"
+            upstream = "http://127.0.0.1:1"
+            require.all = ["read:cafe"]
+            "#
+        ))
+        .expect("routes");
+        for path in [
+            "/ORDERS",
+            "/Orders/7",
+            "/oRdErS",
+            "/public/ADMIN/x",
+            "/public/Admin",
+            "/%E2%84%AAey", // Kelvin sign: folds to /key
+            "/CAF%C3%89",   // É: folds to é
+        ] {
+            assert_eq!(
+                table.find(&Method::GET, path).err(),
+                Some(CaseConflict),
+                "{path}"
+            );
+        }
+        // Folding that keeps the rule changes nothing.
+        for path in ["/Orderly", "/PUBLIC/x", "/public/administrator", "/Public"] {
+            assert!(
+                table.find(&Method::GET, path).is_ok_and(|r| r.is_some()),
+                "{path}"
+            );
+        }
+        // The exact reading of a route still works, and DELETE /ORDERS (refused for
+        // /orders, public for /) is a conflict too.
+        assert!(matches!(
+            table.find(&Method::GET, "/orders"),
+            Ok(Some(route)) if !route.access().is_public()
+        ));
+        assert_eq!(
+            table.find(&Method::DELETE, "/ORDERS").err(),
+            Some(CaseConflict)
+        );
+    }
+
+    #[test]
+    fn mixed_case_prefixes_match_their_exact_spelling_only() {
+        let table = routes(
+            r#"
+            [[route]]
+            prefix = "/"
+            upstream = "http://127.0.0.1:1"
+            public = true
+            [[route]]
+            prefix = "/API/Reports"
+            upstream = "http://127.0.0.1:2"
+            require.all = ["read:reports"]
+            "#,
+        )
+        .expect("routes");
+        assert!(matches!(
+            table.find(&Method::GET, "/API/Reports/1"),
+            Ok(Some(route)) if !route.access().is_public()
+        ));
+        for path in ["/api/reports", "/API/REPORTS/1", "/api/Reports"] {
+            assert_eq!(
+                table.find(&Method::GET, path).err(),
+                Some(CaseConflict),
+                "{path}"
+            );
+        }
+        let twins = routes(
+            r#"
+            [[route]]
+            prefix = "/admin"
+            upstream = "http://127.0.0.1:1"
+            [[route]]
+            prefix = "/Admin"
+            upstream = "http://127.0.0.1:1"
+            public = true
+            "#,
+        )
+        .expect_err("twins")
+        .to_string();
+        assert!(
+            twins.contains("differs from route 1's only in letter case"),
+            "{twins}"
+        );
     }
 
     #[test]
