@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-600}
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(credentials token scope_claim scope_literal dpop_proof)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(credentials token scope_claim scope_literal dpop_proof token_sources proxy_path)
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz" >&2; exit 1; }
 cargo fuzz build -s none
