@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use scopegate_core::{Verifier, VerifierConfig};
 use scopegate_dev_issuer::{DevIssuer, Tenant, TokenRequest};
-use scopegate_proxy::{Proxy, ProxyConfig};
+use scopegate_proxy::{Drain, Proxy, ProxyConfig, ServerLimits};
 
 /// An identity-aware reverse proxy: OAuth 2.0 bearer tokens and verb:resource scopes in
 /// front of services in any language.
@@ -50,14 +50,50 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         tracing::warn!(%error, "issuer keys unavailable at startup; answering 503 until they are");
     }
     let proxy = Proxy::new(&config, verifier)?;
+    let limits = ServerLimits::from_config(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     announce(addr, dev_issuer.as_ref());
-    tokio::select! {
-        () = scopegate_proxy::serve(listener, proxy) => {}
-        _ = tokio::signal::ctrl_c() => {}
+    let drain_timeout = limits.drain_timeout();
+    match scopegate_proxy::serve_with_shutdown(listener, proxy, limits, stop_requested()).await {
+        Drain::Complete => tracing::info!("every connection closed; exiting"),
+        Drain::TimedOut { open_connections } => tracing::warn!(
+            open_connections,
+            ?drain_timeout,
+            "drain timeout passed; remaining connections cut"
+        ),
     }
     Ok(())
+}
+
+/// Resolves on ctrl-c or (Unix) SIGTERM. A signal handler that cannot be installed is
+/// logged and waited on no further (the other still works).
+async fn stop_requested() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }
 
 /// The built-in tenant's retail API and every permission it has.
