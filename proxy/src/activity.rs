@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::proxy::ProxyBody;
@@ -34,6 +35,8 @@ pub(crate) struct Activity {
     idle_since: AtomicU64,
     /// HTTP/1.1: one more than when the first byte after going idle arrived; 0: none yet.
     head_started: AtomicU64,
+    /// Told when a head begins, which can bring the deadline forward.
+    head_begun: Notify,
 }
 
 impl Activity {
@@ -45,6 +48,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
+            head_begun: Notify::new(),
         })
     }
 
@@ -65,7 +69,13 @@ impl Activity {
         {
             self.head_started
                 .store(self.now().saturating_add(1), Ordering::Relaxed);
+            self.head_begun.notify_one();
         }
+    }
+
+    /// Resolves when a request head has begun since the last call (HTTP/1.1).
+    pub(crate) async fn head_begun(&self) {
+        self.head_begun.notified().await;
     }
 
     /// A request (its head complete) is being answered until the guard is dropped.
@@ -199,6 +209,15 @@ mod tests {
             activity.deadline(IDLE, HEAD),
             Some(start + Duration::from_secs(10) + IDLE)
         );
+    }
+
+    #[tokio::test]
+    async fn the_start_of_a_head_is_told_so_the_earlier_deadline_is_kept() {
+        let activity = Activity::new(Protocol::Http1);
+        activity.bytes_received();
+        tokio::time::timeout(Duration::from_secs(1), activity.head_begun())
+            .await
+            .expect("told");
     }
 
     #[tokio::test(start_paused = true)]

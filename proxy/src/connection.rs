@@ -114,6 +114,7 @@ pub(crate) async fn serve_connection(
             drive(
                 connection,
                 |connection| connection.graceful_shutdown(),
+                protocol,
                 &activity,
                 &limits,
                 phase,
@@ -125,6 +126,7 @@ pub(crate) async fn serve_connection(
             drive(
                 connection,
                 |connection| connection.graceful_shutdown(),
+                protocol,
                 &activity,
                 &limits,
                 phase,
@@ -134,13 +136,18 @@ pub(crate) async fn serve_connection(
     }
 }
 
-/// Runs `connection` until it ends. When it is idle past its deadline or the server
-/// drains, it is asked to close gracefully (HTTP/1.1: after the response in progress;
-/// HTTP/2: GOAWAY, open streams finish); if it is still open and idle the first-byte
-/// timeout later, or the server cuts, it is dropped.
+/// Runs `connection` until it ends.
+///
+/// Past its idle or header-read deadline (no request in progress) an HTTP/1.1
+/// connection is dropped (hyper's graceful close would wait for a head in progress) and
+/// an HTTP/2 one sent GOAWAY. When the server drains, an HTTP/1.1 connection with no
+/// request in progress is dropped, others are asked to close gracefully (HTTP/1.1: after
+/// the response in progress; HTTP/2: GOAWAY, open streams finish). A connection still
+/// open and idle the first-byte timeout after that, or when the server cuts, is dropped.
 async fn drive<C>(
     connection: C,
     close_gracefully: impl Fn(Pin<&mut C>),
+    protocol: Protocol,
     activity: &Activity,
     limits: &ServerLimits,
     mut phase: watch::Receiver<ServerPhase>,
@@ -155,11 +162,15 @@ async fn drive<C>(
     let mut server_alive = true;
     let wake = tokio::time::sleep_until(Instant::now());
     tokio::pin!(wake);
-    if *phase.borrow_and_update() != ServerPhase::Serving {
-        close_gracefully(connection.as_mut());
-        closing_since = Some(Instant::now());
-    }
+    let mut draining = *phase.borrow_and_update() != ServerPhase::Serving;
     loop {
+        if draining && closing_since.is_none() {
+            if protocol == Protocol::Http1 && !activity.busy() {
+                return;
+            }
+            close_gracefully(connection.as_mut());
+            closing_since = Some(Instant::now());
+        }
         let now = Instant::now();
         let next = match closing_since {
             None => activity
@@ -177,6 +188,9 @@ async fn drive<C>(
                 match closing_since {
                     None => {
                         if activity.deadline(idle, header).is_some_and(|due| due <= now) {
+                            if protocol == Protocol::Http1 {
+                                return;
+                            }
                             close_gracefully(connection.as_mut());
                             closing_since = Some(now);
                         }
@@ -189,6 +203,8 @@ async fn drive<C>(
                     }
                 }
             }
+            // A request head began: its deadline may come before the idle one.
+            () = activity.head_begun(), if closing_since.is_none() => {}
             changed = phase.changed(), if server_alive => {
                 if changed.is_err() {
                     // The server was dropped without draining: keep serving.
@@ -198,12 +214,7 @@ async fn drive<C>(
                 let current = *phase.borrow_and_update();
                 match current {
                     ServerPhase::Serving => {}
-                    ServerPhase::Draining => {
-                        if closing_since.is_none() {
-                            close_gracefully(connection.as_mut());
-                            closing_since = Some(Instant::now());
-                        }
-                    }
+                    ServerPhase::Draining => draining = true,
                     ServerPhase::Cut => return,
                 }
             }
