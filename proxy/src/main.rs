@@ -55,13 +55,29 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     announce(addr, dev_issuer.as_ref());
     let drain_timeout = limits.drain_timeout();
-    match scopegate_proxy::serve_with_shutdown(listener, proxy, limits, stop_requested()).await {
-        Drain::Complete => tracing::info!("every connection closed; exiting"),
-        Drain::TimedOut { open_connections } => tracing::warn!(
-            open_connections,
-            ?drain_timeout,
-            "drain timeout passed; remaining connections cut"
-        ),
+    let (first_signal, first_signal_seen) = tokio::sync::oneshot::channel();
+    let stop = async {
+        stop_requested().await;
+        let _ = first_signal.send(());
+    };
+    // A second signal while draining exits at once.
+    let second_signal = async {
+        if first_signal_seen.await.is_ok() {
+            stop_requested().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        drained = scopegate_proxy::serve_with_shutdown(listener, proxy, limits, stop) => match drained {
+            Drain::Complete => tracing::info!("every connection closed; exiting"),
+            Drain::TimedOut { open_connections } => tracing::warn!(
+                open_connections,
+                ?drain_timeout,
+                "drain timeout passed; remaining connections cut"
+            ),
+        },
+        () = second_signal => tracing::warn!("second signal: exiting without draining"),
     }
     Ok(())
 }

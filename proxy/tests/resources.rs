@@ -62,7 +62,9 @@ impl Upstream {
                         released.await;
                         Body::from("slow answer")
                     }
-                    "/endless" => Body::new(Endless(DropSignal(dropped_tx))),
+                    "/endless" => Body::new(Endless {
+                        _dropped: DropSignal(dropped_tx),
+                    }),
                     _ => Body::from("ok"),
                 }
             }
@@ -94,7 +96,9 @@ impl Drop for DropSignal {
 }
 
 /// 64 KiB frames, forever.
-struct Endless(DropSignal);
+struct Endless {
+    _dropped: DropSignal,
+}
 
 impl hyper::body::Body for Endless {
     type Data = Bytes;
@@ -592,4 +596,26 @@ async fn ctrl_c_drains_too_and_the_drain_timeout_bounds_it() {
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(BOUND, slow.read_to_end(&mut answer)).await;
     assert!(answer.is_empty(), "no answer was made up");
+}
+
+#[tokio::test]
+async fn a_second_signal_while_draining_exits_at_once() {
+    let mut upstream = Upstream::start().await;
+    let mut proxy = start_binary(&upstream, "drain_timeout_secs = 60").await;
+    let mut slow = proxy.connect().await;
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
+        .await
+        .expect("the slow request reached the upstream");
+    proxy.signal("TERM").await;
+    assert!(proxy.refuses_connections().await, "draining");
+    assert!(
+        proxy.child.try_wait().expect("try_wait").is_none(),
+        "the first signal drains"
+    );
+    proxy.signal("INT").await;
+    let status = proxy.exit_status().await;
+    assert!(status.success(), "exit status {status:?}");
 }
