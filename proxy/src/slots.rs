@@ -40,6 +40,8 @@ impl ConnectionSlots {
     /// `max_total` connections, at most `max_per_address` from one address (0: no
     /// such limit) unless the peer is in `exempt`.
     pub(crate) fn new(max_total: u32, max_per_address: u32, exempt: TrustedProxies) -> Self {
+        let most = u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX);
+        let max_total = max_total.min(most);
         Self {
             total: Arc::new(Semaphore::new(max_total as usize)),
             max_total,

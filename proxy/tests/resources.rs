@@ -619,3 +619,77 @@ async fn a_second_signal_while_draining_exits_at_once() {
     let status = proxy.exit_status().await;
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn the_library_reports_how_the_drain_ended() {
+    let mut upstream = Upstream::start().await;
+    let issuer = DevIssuer::start(Tenant::built_in())
+        .await
+        .expect("dev issuer");
+    let config: scopegate_proxy::ProxyConfig = toml::from_str(&format!(
+        r#"
+        [issuer]
+        url = "{issuer}"
+        audience = "{RETAIL}"
+        [server]
+        drain_timeout_secs = 1
+        [[route]]
+        prefix = "/"
+        upstream = "http://{upstream}"
+        public = true
+        "#,
+        issuer = issuer.issuer(),
+        upstream = upstream.addr,
+    ))
+    .expect("config");
+    let serve = |stop: tokio::sync::oneshot::Receiver<()>| {
+        let config = config.clone();
+        async move {
+            let verifier = config.verifier().expect("verifier").expect("[issuer]");
+            let proxy = scopegate_proxy::Proxy::new(&config, verifier).expect("proxy");
+            let limits = scopegate_proxy::ServerLimits::from_config(&config).expect("limits");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let stop = async move {
+                let _ = stop.await;
+            };
+            let drained = tokio::spawn(scopegate_proxy::serve_with_shutdown(
+                listener, proxy, limits, stop,
+            ));
+            (addr, drained)
+        }
+    };
+
+    // Nothing in progress: complete at once.
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (addr, drained) = serve(stopped).await;
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(GET.as_bytes()).await.expect("write");
+    read_response(&mut idle).await;
+    stop.send(()).expect("stop");
+    let drained = tokio::time::timeout(AT_ONCE, drained).await;
+    assert_eq!(
+        drained.expect("at once").expect("task"),
+        scopegate_proxy::Drain::Complete
+    );
+
+    // A request the upstream never answers: cut after the drain timeout.
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (addr, drained) = serve(stopped).await;
+    let mut slow = TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
+        .await
+        .expect("the slow request reached the upstream");
+    stop.send(()).expect("stop");
+    let drained = tokio::time::timeout(BOUND, drained).await;
+    assert_eq!(
+        drained.expect("within the drain timeout").expect("task"),
+        scopegate_proxy::Drain::TimedOut {
+            open_connections: 1
+        }
+    );
+    assert!(closed_within(&mut slow, BOUND).await, "the request was cut");
+}
