@@ -12,7 +12,7 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::activity::{Activity, Protocol, TrackedBody};
@@ -64,6 +64,8 @@ pub(crate) struct ConnectionContext {
     pub(crate) limits: Arc<ServerLimits>,
     pub(crate) protocols: Arc<Protocols>,
     pub(crate) phase: watch::Receiver<ServerPhase>,
+    /// Held for as long as the connection's task runs.
+    pub(crate) running: mpsc::Sender<Infallible>,
 }
 
 /// Serves one accepted connection until it closes; `slot` is held until then.
@@ -78,6 +80,7 @@ pub(crate) async fn serve_connection(
         limits,
         protocols,
         mut phase,
+        running: _running,
     } = context;
     let sniffing = tokio::time::timeout(limits.first_byte_timeout, sniff(&mut stream));
     let sniffed = tokio::select! {

@@ -7,12 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::connection::{ConnectionContext, Protocols, ServerPhase, serve_connection};
 use crate::limits::ServerLimits;
 use crate::proxy::Proxy;
 use crate::slots::ConnectionSlots;
+
+/// How long connection tasks get to drop their connections once cut.
+const CUT_WAIT: Duration = Duration::from_secs(1);
 
 /// How a shutdown ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +95,14 @@ where
         limits.unlimited_peers.clone(),
     );
     let (phase, phase_watch) = watch::channel(ServerPhase::Serving);
+    let (running, mut tasks) = mpsc::channel(1);
     let drain_timeout = limits.drain_timeout;
     let context = ConnectionContext {
         proxy,
         protocols: Arc::new(Protocols::new(&limits)),
         limits: Arc::new(limits),
         phase: phase_watch,
+        running,
     };
     let refused = RefusalLog::default();
     tokio::pin!(shutdown);
@@ -142,6 +147,10 @@ where
     }
     let open_connections = slots.open();
     let _ = phase.send(ServerPhase::Cut);
+    // Each connection task drops its connection as soon as it sees the cut; wait for
+    // that (briefly) so none answers after this returns.
+    drop(context);
+    let _ = tokio::time::timeout(CUT_WAIT, tasks.recv()).await;
     Drain::TimedOut { open_connections }
 }
 

@@ -336,13 +336,16 @@ async fn a_silent_connection_is_closed_after_the_first_byte_timeout() {
 async fn half_an_http2_preface_is_closed_after_the_first_byte_timeout() {
     let upstream = Upstream::start().await;
     let proxy = start_binary(&upstream, "first_byte_timeout_secs = 1").await;
+    let mut halves = Vec::new();
     for sent in [&PREFACE[..1], &PREFACE[..16], &PREFACE[..23]] {
         let mut half = proxy.connect().await;
         half.write_all(sent).await.expect("write");
+        halves.push((sent.len(), half));
+    }
+    for (sent, half) in &mut halves {
         assert!(
-            closed_within(&mut half, BOUND).await,
-            "{} bytes of the preface",
-            sent.len()
+            closed_within(half, BOUND).await,
+            "{sent} bytes of the preface"
         );
     }
     assert!(upstream.seen().is_empty());
