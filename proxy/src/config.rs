@@ -121,7 +121,8 @@ pub struct ServerConfig {
     pub max_connections: Option<u32>,
     /// Client connections open at once from one address (IPv6: one /64 network); more
     /// are closed as soon as they are accepted. Peers in
-    /// `[forwarding] trusted_proxies` are exempt. 0: no per-address limit. Default 256.
+    /// `[forwarding] trusted_proxies` are exempt: list a load balancer or sidecar in
+    /// front there (127.0.0.1 too). 0: no per-address limit. Default 256.
     pub max_connections_per_ip: u32,
     /// Seconds from accepting a connection until its first bytes tell HTTP/1.1 from
     /// HTTP/2 (for HTTP/2, the whole 24-byte preface); then it is closed. Default 10.
