@@ -122,6 +122,8 @@ impl Algorithm {
         }
     }
 
+    /// The jsonwebtoken name of this algorithm, for the test signer.
+    #[cfg(feature = "test-util")]
     pub(crate) const fn to_jwt(self) -> jsonwebtoken::Algorithm {
         use jsonwebtoken::Algorithm as J;
         match self {

@@ -54,6 +54,9 @@ pub struct ProxyConfig {
     /// How requests are forwarded.
     #[serde(default)]
     pub forwarding: ForwardingConfig,
+    /// How client connections are accepted, timed out and drained.
+    #[serde(default)]
+    pub server: ServerConfig,
     /// The routes (`[[route]]` tables). A request no route matches is refused.
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteConfig>,
@@ -205,6 +208,72 @@ pub struct ForwardAuthConfig {
     pub front_proxies: Vec<String>,
 }
 
+/// `[server]`: connection limits and timeouts. Every duration is in whole seconds and at
+/// least 1.
+///
+/// ```
+/// let config: scopegate_proxy::ProxyConfig = toml::from_str(r#"
+///     [server]
+///     max_connections = 4096
+///     idle_timeout_secs = 30
+/// "#)?;
+/// assert_eq!(config.server.max_connections, Some(4096));
+/// assert_eq!(config.server.first_byte_timeout_secs, 10);
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Client connections open at once (WebSocket tunnels included). At the limit the
+    /// proxy stops accepting until one closes; new clients wait in the listen backlog.
+    /// Default: 10 000, or fewer when the process's open-file limit is lower (half of
+    /// it, less a reserve: each client connection may need one to its upstream).
+    pub max_connections: Option<u32>,
+    /// Client connections open at once from one address (IPv6: one /64 network); more
+    /// are closed as soon as they are accepted. Peers in
+    /// `[forwarding] trusted_proxies` are exempt: list a load balancer or sidecar in
+    /// front there (127.0.0.1 too). 0: no per-address limit. Default 256.
+    pub max_connections_per_ip: u32,
+    /// Seconds from accepting a connection until its first bytes tell HTTP/1.1 from
+    /// HTTP/2 (for HTTP/2, the whole 24-byte preface); then it is closed. Default 10.
+    pub first_byte_timeout_secs: u64,
+    /// HTTP/1.1: seconds from the first byte of a request head until the head is
+    /// complete; then the connection is closed. Default 30.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in progress (HTTP/1.1: and
+    /// nothing received; HTTP/2: no open stream, pings do not count); then HTTP/1.1
+    /// connections are closed and HTTP/2 ones sent GOAWAY. Default 75.
+    pub idle_timeout_secs: u64,
+    /// Seconds a write to a client may wait for it to read (the client reads nothing of
+    /// the response); then the connection is closed. Default 60.
+    pub send_timeout_secs: u64,
+    /// HTTP/2: seconds between PING frames the proxy sends when it has heard nothing
+    /// from the client. Default 20.
+    pub h2_keep_alive_interval_secs: u64,
+    /// HTTP/2: seconds to wait for a PING's acknowledgement; then the connection is
+    /// closed. Default 20.
+    pub h2_keep_alive_timeout_secs: u64,
+    /// On SIGTERM or ctrl-c: seconds that requests in progress get to finish after the
+    /// listener is closed; then the remaining connections are cut. Default 20.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            max_connections_per_ip: 256,
+            first_byte_timeout_secs: 10,
+            header_read_timeout_secs: 30,
+            idle_timeout_secs: 75,
+            send_timeout_secs: 60,
+            h2_keep_alive_interval_secs: 20,
+            h2_keep_alive_timeout_secs: 20,
+            drain_timeout_secs: 20,
+        }
+    }
+}
+
 /// One `[[route]]`: requests whose path is `prefix` or below it (whole segments), with
 /// one of `methods` (all when empty), go to `upstream` when the rule holds.
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +336,9 @@ pub enum ProxyConfigError {
     /// `[forward_auth]` is wrong.
     #[error("[forward_auth]: {0}")]
     ForwardAuth(String),
+    /// `[server]` is wrong.
+    #[error("[server]: {0}")]
+    Server(String),
     /// The verifier cannot be built from `[issuer]`.
     #[error("[issuer]: {0}")]
     Issuer(#[from] scopegate_core::ConfigError),

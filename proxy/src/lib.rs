@@ -32,41 +32,56 @@
 //! - Forward-auth mode ([`ForwardAuthConfig`]): for nginx `auth_request` or Traefik
 //!   `forwardAuth`, the proxy answers a subrequest describing the original request with
 //!   the same decision, and the identity headers to copy to the upstream.
+//! - Connections are bounded ([`ServerLimits`], `[server]`): a total and a per-address
+//!   limit, first-byte, header-read, idle and send timeouts, HTTP/2 keep-alive PINGs;
+//!   [`serve_with_shutdown`] drains requests in progress when told to stop.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use scopegate_proxy::{Proxy, ProxyConfig};
+//! use scopegate_proxy::{Proxy, ProxyConfig, ServerLimits};
 //!
 //! let config = ProxyConfig::from_file("proxy.toml".as_ref())?;
 //! let verifier = config.verifier()?.expect("an [issuer] section");
 //! let proxy = Proxy::new(&config, verifier)?;
+//! let limits = ServerLimits::from_config(&config)?;
 //! let listener = tokio::net::TcpListener::bind(config.listen).await?;
-//! scopegate_proxy::serve(listener, proxy).await;
+//! let ctrl_c = async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! };
+//! let _drained = scopegate_proxy::serve_with_shutdown(listener, proxy, limits, ctrl_c).await;
 //! # Ok(())
 //! # }
 //! ```
 
+mod activity;
 mod case_fold;
+mod client_stream;
 mod config;
+mod connection;
 mod forward_auth;
 mod headers;
+mod limits;
 mod message;
+mod open_files;
 mod path;
 mod proxy;
 mod request_body;
 mod routes;
 mod server;
+mod slots;
+mod sniff;
 mod trusted;
 mod tunnel;
 mod upgrade;
 
 pub use config::{
     ForwardAuthConfig, ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError,
-    RequireConfig, RouteConfig,
+    RequireConfig, RouteConfig, ServerConfig,
 };
 pub use headers::{HeaderPolicy, Origin};
+pub use limits::ServerLimits;
 pub use path::{PathError, canonical_path};
 pub use proxy::{Proxy, ProxyBody};
 pub use routes::{CaseConflict, Route, Routes};
-pub use server::serve;
+pub use server::{Drain, serve, serve_with_shutdown};
 pub use trusted::TrustedProxies;

@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use scopegate_core::{Verifier, VerifierConfig};
-use scopegate_dev_issuer::{DevIssuer, Tenant, TokenRequest};
-use scopegate_proxy::{Proxy, ProxyConfig};
+use scopegate_proxy::{Drain, Proxy, ProxyConfig, ServerLimits};
+
+#[cfg(feature = "dev-issuer")]
+mod dev_mode;
 
 /// An identity-aware reverse proxy: OAuth 2.0 bearer tokens and verb:resource scopes in
 /// front of services in any language.
@@ -36,77 +37,97 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let config = ProxyConfig::from_file(&args.config)?;
+    #[cfg(feature = "dev-issuer")]
     let mut dev_issuer = None;
     let verifier = match config.verifier()? {
         Some(verifier) => verifier,
+        #[cfg(feature = "dev-issuer")]
         None => {
-            let issuer = DevIssuer::start(Tenant::built_in()).await?;
-            let verifier = dev_verifier(&issuer)?;
+            let (issuer, verifier) = dev_mode::start(&config).await?;
             dev_issuer = Some(issuer);
             verifier
+        }
+        #[cfg(not(feature = "dev-issuer"))]
+        None => {
+            return Err(
+                "no [issuer] section, and this build has no built-in dev issuer \
+                        (feature `dev-issuer`): name the issuer whose tokens to accept"
+                    .into(),
+            );
         }
     };
     if let Err(error) = verifier.refresh_keys().await {
         tracing::warn!(%error, "issuer keys unavailable at startup; answering 503 until they are");
     }
     let proxy = Proxy::new(&config, verifier)?;
+    let limits = ServerLimits::from_config(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    announce(addr, dev_issuer.as_ref());
+    announce(addr);
+    #[cfg(feature = "dev-issuer")]
+    if let Some(issuer) = &dev_issuer {
+        dev_mode::announce(addr, issuer);
+    }
+    let drain_timeout = limits.drain_timeout();
+    let (first_signal, first_signal_seen) = tokio::sync::oneshot::channel();
+    let stop = async {
+        stop_requested().await;
+        let _ = first_signal.send(());
+    };
+    // A second signal while draining exits at once.
+    let second_signal = async {
+        if first_signal_seen.await.is_ok() {
+            stop_requested().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
     tokio::select! {
-        () = scopegate_proxy::serve(listener, proxy) => {}
-        _ = tokio::signal::ctrl_c() => {}
+        drained = scopegate_proxy::serve_with_shutdown(listener, proxy, limits, stop) => match drained {
+            Drain::Complete => tracing::info!("every connection closed; exiting"),
+            Drain::TimedOut { open_connections } => tracing::warn!(
+                open_connections,
+                ?drain_timeout,
+                "drain timeout passed; remaining connections cut"
+            ),
+        },
+        () = second_signal => tracing::warn!("second signal: exiting without draining"),
     }
     Ok(())
 }
 
-/// The built-in tenant's retail API and every permission it has.
-const RETAIL: &str = "https://retail.example/api";
-const ALL_RETAIL: &str = "read:orders read:products write:products read:analytics delete:analytics";
-
-/// Accepts the dev issuer's tokens for each of its APIs.
-fn dev_verifier(issuer: &DevIssuer) -> Result<Verifier, scopegate_core::ConfigError> {
-    let mut apis = issuer
-        .tenant()
-        .apis
-        .iter()
-        .map(|api| api.identifier.clone());
-    let first = apis.next().unwrap_or_default();
-    apis.fold(
-        VerifierConfig::new(issuer.issuer(), first),
-        VerifierConfig::audience,
-    )
-    .build()
+/// Resolves on ctrl-c or (Unix) SIGTERM. A signal handler that cannot be installed is
+/// logged and waited on no further (the other still works).
+async fn stop_requested() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }
 
-/// Where the proxy listens and, with the dev issuer, tokens to try.
-#[allow(clippy::print_stdout)]
-fn announce(addr: std::net::SocketAddr, issuer: Option<&DevIssuer>) {
+/// Where the proxy listens.
+#[allow(clippy::print_stdout, reason = "the binary's announcement")]
+fn announce(addr: std::net::SocketAddr) {
     println!("scopegate-proxy listening on http://{addr}");
-    let Some(issuer) = issuer else { return };
-    println!(
-        "No [issuer] configured: running the built-in dev issuer at {}",
-        issuer.issuer()
-    );
-    let logins = [
-        (
-            "reporting-job",
-            None,
-            "read:orders read:analytics (machine)",
-        ),
-        ("admin-portal", Some("sam"), "Support Agent: read:orders"),
-        ("admin-portal", Some("ivy"), "Inventory Manager: products"),
-    ];
-    for (client_id, username, who) in logins {
-        let scope = username.map(|_| ALL_RETAIL);
-        let request = TokenRequest::built_in(client_id, username, RETAIL, scope);
-        if let Ok(token) = issuer.issue(&request) {
-            println!(
-                "\n# {} — {who}; token scope \"{}\"\ncurl -i -H 'Authorization: Bearer {}' http://{addr}/",
-                username.unwrap_or(client_id),
-                token.scope,
-                token.access_token
-            );
-        }
-    }
 }
