@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use scopegate_core::{Access, Authenticator};
 
+use crate::case_fold::folded;
 use crate::config::{ForwardAuthConfig, ProxyConfigError};
 use crate::headers::{HeaderPolicy, comparable};
 use crate::path::canonical_path;
@@ -139,9 +140,13 @@ impl ForwardAuth {
         })
     }
 
-    /// Whether `request` is for this endpoint: its path is exactly the configured one.
+    /// Whether `request` is for this endpoint: its path reads as the configured one,
+    /// in any spelling an upstream would take for it (`/_scopegate/%61uth`,
+    /// `/_SCOPEGATE/auth`), so no spelling of it is ever forwarded.
     pub(crate) fn serves<B>(&self, request: &Request<B>) -> bool {
-        request.uri().path() == self.path
+        let raw = request.uri().path();
+        raw == self.path
+            || canonical_path(raw).is_ok_and(|path| folded(&path) == folded(&self.path))
     }
 
     /// Answers a subrequest from `peer` about the original request it describes; the
@@ -453,6 +458,8 @@ mod tests {
             ("x-method-override", b"DELETE"),
             ("x-original-url", b"/admin"),
             ("x-rewrite-url", b"/admin"),
+            ("X-Auth.Subject", b"admin"),
+            ("x-http-method.override", b"DELETE"),
         ] {
             assert_eq!(
                 read(&[
@@ -467,12 +474,21 @@ mod tests {
     }
 
     #[test]
-    fn the_endpoint_serves_exactly_its_path() {
+    fn the_endpoint_serves_its_path_in_every_spelling() {
         let endpoint = endpoint(&[FRONT]);
         let request = |target: &str| Request::get(target).body(()).expect("request");
-        assert!(endpoint.serves(&request("/_scopegate/auth")));
-        assert!(endpoint.serves(&request("/_scopegate/auth?x=1")));
-        for other in ["/_scopegate/auth/", "/_scopegate", "/_scopegate/autH", "/"] {
+        // Every spelling an upstream reads as the endpoint's path is the endpoint's:
+        // none is ever forwarded.
+        for spelling in [
+            "/_scopegate/auth",
+            "/_scopegate/auth?x=1",
+            "/_scopegate/%61uth",
+            "/_SCOPEGATE/auth",
+            "/_scopegate/autH",
+        ] {
+            assert!(endpoint.serves(&request(spelling)), "{spelling}");
+        }
+        for other in ["/_scopegate/auth/", "/_scopegate", "/_scopegate/auth2", "/"] {
             assert!(!endpoint.serves(&request(other)), "{other}");
         }
     }

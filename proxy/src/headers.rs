@@ -8,7 +8,7 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use http::header::{AUTHORIZATION, CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, UPGRADE};
+use http::header::{CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, UPGRADE};
 use scopegate_core::VerifiedToken;
 
 /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1;
@@ -42,7 +42,7 @@ const OVERRIDES: [&str; 7] = [
 
 /// Headers, besides every `x-forwarded*`, describing the client, its address, host or
 /// scheme as some proxy or CDN saw it: kept only from trusted proxies.
-const CLIENT_FACTS: [&str; 22] = [
+const CLIENT_FACTS: &[&str] = &[
     "forwarded",
     "x-real-ip",
     "x-client-ip",
@@ -65,11 +65,17 @@ const CLIENT_FACTS: [&str; 22] = [
     "x-host",
     "front-end-https",
     "x-url-scheme",
+    "x-scheme",
+    "x-arr-clientcert",
+    "x-arr-ssl",
+    "ssl-client-cert",
+    "x-client-cert",
+    "x-client-verify",
 ];
 
 /// Whether `name` (in [`comparable`] form) describes the client as a proxy saw it.
 fn is_client_fact(name: &str) -> bool {
-    name.starts_with("x-forwarded") || CLIENT_FACTS.contains(&name)
+    name.starts_with("x-forwarded") || name.starts_with("x-ssl-") || CLIENT_FACTS.contains(&name)
 }
 
 /// The header rules of one proxy.
@@ -94,10 +100,16 @@ pub struct Origin {
     pub trusted: bool,
 }
 
-/// A header name as upstreams in other languages may read it: lower case, with `_`
-/// as `-` (CGI, WSGI, PHP and Rack map both to `HTTP_X_AUTH_SUBJECT`).
+/// A header name as upstreams in other languages may read it: lower case, with `_` and
+/// `.` as `-` (CGI, WSGI, PHP and Rack map `x_auth_subject` to `HTTP_X_AUTH_SUBJECT`,
+/// and PHP maps `x-auth.subject` there too).
 pub(crate) fn comparable(name: &str) -> String {
-    name.to_ascii_lowercase().replace('_', "-")
+    name.bytes()
+        .map(|b| match b {
+            b'_' | b'.' => '-',
+            _ => char::from(b.to_ascii_lowercase()),
+        })
+        .collect()
 }
 
 impl HeaderPolicy {
@@ -143,7 +155,8 @@ impl HeaderPolicy {
         Ok(self)
     }
 
-    /// Rewrites a client's request headers for the upstream: hop-by-hop, identity and
+    /// Rewrites a client's request headers for the upstream (credentials aside: see
+    /// [`HeaderPolicy::forwards_authorization`]): hop-by-hop, identity and
     /// override headers removed, the client-IP family removed unless `origin` is
     /// trusted, `X-Forwarded-For/-Proto/-Host` set, the token's identity added.
     /// `upgrade`: the protocol of a connection upgrade being forwarded.
@@ -162,7 +175,7 @@ impl HeaderPolicy {
             // A trusted proxy vouches for its own spelling only: `x_forwarded_for`
             // passed through it is the client's, and reaches CGI-style upstreams as
             // `HTTP_X_FORWARDED_FOR` too.
-            let underscored = name.as_str().contains('_');
+            let underscored = name.as_str().contains(['_', '.']);
             let vouched = origin.trusted && !underscored;
             // `transfer_encoding` or `content_length` reach CGI-style upstreams as
             // framing headers (`HTTP_TRANSFER_ENCODING`) the proxy did not frame by.
@@ -177,9 +190,6 @@ impl HeaderPolicy {
             }
         }
         self.set_forwarded(headers, origin, host);
-        if !self.forward_authorization {
-            headers.remove(AUTHORIZATION);
-        }
         if let Some(protocol) = upgrade {
             headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
             headers.insert(UPGRADE, protocol);
@@ -199,6 +209,12 @@ impl HeaderPolicy {
         if let Some(client_id) = token.client_id() {
             headers.insert(self.client_id.clone(), encoded(client_id));
         }
+    }
+
+    /// Whether the route's verified credentials may reach the upstream
+    /// (`forward_authorization`); the proxy withholds the rest.
+    pub fn forwards_authorization(&self) -> bool {
+        self.forward_authorization
     }
 
     fn set_forwarded(&self, headers: &mut HeaderMap, origin: Origin, host: Option<HeaderValue>) {
@@ -301,6 +317,16 @@ mod tests {
             ("X_AUTH_SCOPES", "delete:everything"),
             ("x-auth-client-id", "trusted-app"),
             ("X-User_Email", "ceo@example.com"),
+            // PHP reads `.` as `_`: `HTTP_X_AUTH_SUBJECT`, `HTTP_X_HTTP_METHOD_OVERRIDE`.
+            ("X-Auth.Subject", "admin"),
+            ("x-auth.scopes", "delete:everything"),
+            ("X-User.Email", "ceo@example.com"),
+            ("X-HTTP-Method.Override", "DELETE"),
+            ("X-Original.URL", "/admin"),
+            ("X.Forwarded.For", "10.9.9.9"),
+            ("X-SSL-Client-Cert", "forged"),
+            ("X-ARR-ClientCert", "forged"),
+            ("X-Scheme", "https"),
             ("accept", "application/json"),
         ]);
         policy().request_headers(&mut headers, UNTRUSTED, None, None);

@@ -58,6 +58,7 @@ mod case_fold;
 mod client_stream;
 mod config;
 mod connection;
+mod credentials;
 mod forward_auth;
 mod headers;
 mod limits;

@@ -4,7 +4,8 @@
 //! `/`, `..` resolved, `//` merged, `;params` dropped, `\` as `/`, overlong UTF-8 decoded
 //! by lenient decoders, trailing dots and spaces trimmed by Windows). A path that could
 //! mean two different things is refused; otherwise percent-encoded unreserved characters
-//! are decoded (`%61` → `a`) and hex digits upper-cased, so the path that is matched
+//! and the path punctuation `!$&'()*+,=:@` are decoded (`%61` → `a`, `%3A` → `:`) and
+//! hex digits upper-cased, so the path that is matched
 //! against the routes is exactly the path that is forwarded.
 //!
 //! Each segment, once percent-decoded, must be valid shortest-form UTF-8 and must not be
@@ -80,6 +81,10 @@ pub fn canonical_path(path: &str) -> Result<String, PathError> {
     Ok(out)
 }
 
+/// RFC 3986 `sub-delims` (but `;`) and `:` `@`: allowed raw in a path segment, and
+/// decoded when percent-encoded, since most upstreams decode them before routing.
+const PATH_PUNCTUATION: &[u8] = b"!$&'()*+,=:@";
+
 /// Appends `segment` in canonical form.
 fn canonical_segment(segment: &str, out: &mut String) -> Result<(), PathError> {
     let bytes = segment.as_bytes();
@@ -88,7 +93,9 @@ fn canonical_segment(segment: &str, out: &mut String) -> Result<(), PathError> {
         let b = bytes[i];
         if b == b'%' {
             let value = escape_at(bytes, i).ok_or(PathError::BadEscape)?;
-            if is_unreserved(value) {
+            if is_unreserved(value) || PATH_PUNCTUATION.contains(&value) {
+                // `/v1/orders%3Acancel` is `/v1/orders:cancel` to Go, ASP.NET Core,
+                // Spring, Django and Starlette: match and forward it as that.
                 out.push(char::from(value));
             } else if value < 0x20 || matches!(value, b'/' | b'\\' | b'%' | b';' | 0x7f) {
                 return Err(PathError::AmbiguousEscape);
@@ -96,7 +103,7 @@ fn canonical_segment(segment: &str, out: &mut String) -> Result<(), PathError> {
                 let _ = write!(out, "%{value:02X}");
             }
             i += 3;
-        } else if is_unreserved(b) || b"!$&'()*+,=:@".contains(&b) {
+        } else if is_unreserved(b) || PATH_PUNCTUATION.contains(&b) {
             out.push(char::from(b));
             i += 1;
         } else {
@@ -232,6 +239,21 @@ mod tests {
             canonical_path("/a%20b/%c3%a9").as_deref(),
             Ok("/a%20b/%C3%A9")
         );
+    }
+
+    #[test]
+    fn encoded_path_punctuation_is_decoded_so_custom_methods_have_one_reading() {
+        for (sent, canonical) in [
+            ("/v1/orders%3Acancel", "/v1/orders:cancel"),
+            ("/v1/orders%3acancel", "/v1/orders:cancel"),
+            ("/users/%40me", "/users/@me"),
+            ("/odata/%24batch", "/odata/$batch"),
+            ("/a%21%26%27%28%29%2A%2B%2C%3D", "/a!&'()*+,="),
+        ] {
+            assert_eq!(canonical_path(sent).as_deref(), Ok(canonical), "{sent}");
+        }
+        // `?` and `#` stay encoded: decoded they would end the path.
+        assert_eq!(canonical_path("/a%3Fb%23c").as_deref(), Ok("/a%3Fb%23c"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use scopegate_core::{Access, AuthError, Authenticator, Outcome, VerifiedToken, Verifier};
 
 use crate::config::{ProxyConfig, ProxyConfigError};
+use crate::credentials::{join_cookies, withhold_credentials};
 use crate::forward_auth::ForwardAuth;
 use crate::headers::{HeaderPolicy, Origin, remove_hop_by_hop};
 use crate::message::check_message;
@@ -192,6 +193,13 @@ impl Proxy {
             websocket.then_some(WEBSOCKET),
             token.as_ref(),
         );
+        let sources = route.authenticator().sources();
+        withhold_credentials(
+            request.headers_mut(),
+            sources,
+            inner.headers.forwards_authorization(),
+        );
+        join_cookies(request.headers_mut());
         let body_failure = BodyFailure::default();
         let request = request.map(|body| ClientBody::new(body, &body_failure));
 

@@ -271,6 +271,10 @@ async fn setup_with(tenant: Tenant, forwarding: &str) -> Setup {
         [[route]]
         prefix = "/private"
         upstream = "http://{up}"
+        [[route]]
+        prefix = "/v1/orders:cancel"
+        upstream = "http://{up}"
+        require.all = ["delete:analytics"]
         "#,
         issuer = issuer.issuer()
     );
@@ -613,7 +617,8 @@ async fn method_and_url_overrides_never_reach_the_upstream() {
                      X-HTTP-Method: DELETE\r\nX_HTTP_METHOD: DELETE\r\nX-Method-Override: DELETE\r\n\
                      x-method_override: DELETE\r\nX-Original-URL: /admin\r\nx_original_url: /admin\r\n\
                      X-Rewrite-URL: /admin\r\nX_REWRITE_URL: /admin\r\nX-Original-Method: DELETE\r\n\
-                     X-Original-URI: /admin\r\nContent-Length: 7\r\n";
+                     X-Original-URI: /admin\r\nX-HTTP-Method.Override: DELETE\r\n\
+                     X-Original.URL: /admin\r\nContent-Length: 7\r\n";
     // Even from a trusted proxy: the route was chosen by the request line.
     let answer = send(s.proxy.addr, &raw("POST /form", overrides, "_method")).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -678,6 +683,20 @@ async fn escapes_and_names_with_another_reading_are_refused() {
             answer.text.contains("The request path is not accepted"),
             "{target}"
         );
+    }
+    assert_eq!(s.upstream.connections(), 0, "{:#?}", s.upstream.received());
+
+    // Encoded path punctuation is what Go, ASP.NET Core, Spring and Django route by:
+    // `%3A` is the scoped custom method `:cancel`, not a path under the public root.
+    let token = s.token();
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    for target in [
+        "/v1/orders%3Acancel",
+        "/v1/orders%3acancel",
+        "/v1/orders:cancel",
+    ] {
+        let answer = send(s.proxy.addr, &raw(&format!("GET {target}"), &auth, "")).await;
+        assert_eq!(answer.status, 403, "{target}: {}", answer.text);
     }
     assert_eq!(s.upstream.connections(), 0, "{:#?}", s.upstream.received());
 

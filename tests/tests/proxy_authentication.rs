@@ -18,13 +18,31 @@ const AUDIENCE: &str = "https://retail.example/api";
 const ALIAS: &str = "https://login.retail.example/";
 const PUBLIC: &str = "https://api.retail.example";
 
-/// An upstream answering 200 `ok` and counting what reached it.
+/// An upstream counting what reached it and answering 200 with the `Authorization` and
+/// `Cookie` headers it received (`-` for none).
 async fn upstream() -> (SocketAddr, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let app = axum::Router::new().fallback(move || {
+    let app = axum::Router::new().fallback(move |headers: http::HeaderMap| {
         counter.fetch_add(1, Ordering::SeqCst);
-        async { "ok" }
+        let seen = |name: &str| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().expect("ascii"))
+                .collect();
+            if values.is_empty() {
+                "-".to_owned()
+            } else {
+                values.join(" | ")
+            }
+        };
+        let answer = format!(
+            "authorization: {}\ncookie: {}",
+            seen("authorization"),
+            seen("cookie")
+        );
+        async move { answer }
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -45,6 +63,16 @@ async fn start_proxy(toml: &str) -> SocketAddr {
 
 /// `GET path` through the proxy with `headers`: status and `WWW-Authenticate`.
 async fn get(proxy: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let (status, challenge, _) = get_body(proxy, path, headers).await;
+    (status, challenge)
+}
+
+/// `GET path` through the proxy with `headers`: status, `WWW-Authenticate` and body.
+async fn get_body(
+    proxy: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
     let mut request = reqwest::Client::new().get(format!("http://{proxy}{path}"));
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -54,7 +82,8 @@ async fn get(proxy: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, S
         .headers()
         .get("www-authenticate")
         .map_or(String::new(), |v| v.to_str().expect("ascii").to_owned());
-    (response.status().as_u16(), challenge)
+    let status = response.status().as_u16();
+    (status, challenge, response.text().await.expect("body"))
 }
 
 /// A started issuer on loopback and its signer.
@@ -172,6 +201,64 @@ async fn token_sources_apply_to_all_routes_or_to_one() {
     let twice = format!("access_token={token}; access_token={token}");
     assert_eq!(get(proxy, "/private", &[("cookie", &twice)]).await.0, 400);
     assert_eq!(hits.load(Ordering::SeqCst), 3);
+
+    // An Authorization header the route did not verify never reaches the upstream: the
+    // cookie was the token, the header the client's addition.
+    let forged = "Bearer forged.jwt.here";
+    let (status, _, seen) = get_body(
+        proxy,
+        "/private",
+        &[("cookie", &cookie), ("authorization", forged)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(seen.contains("authorization: -"), "{seen}");
+    assert!(
+        seen.contains("access_token="),
+        "the route's own source passes: {seen}"
+    );
+    let (status, _, seen) = get_body(
+        proxy,
+        "/machine",
+        &[("x-api-token", &token), ("authorization", forged)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(seen.contains("authorization: -"), "{seen}");
+}
+
+#[tokio::test]
+async fn without_forward_authorization_no_token_source_reaches_the_upstream() {
+    let (a, _idp) = issuer().await;
+    let (upstream, _hits) = upstream().await;
+    let proxy = start_proxy(&format!(
+        r#"
+        token_sources = ["cookie:access_token", "authorization"]
+        [issuer]
+        url = "{a}"
+        audience = "{AUDIENCE}"
+        [forwarding]
+        forward_authorization = false
+        [[route]]
+        prefix = "/private"
+        upstream = "http://{upstream}"
+        [[route]]
+        prefix = "/bearer"
+        upstream = "http://{upstream}"
+        token_sources = ["authorization"]
+        "#,
+        a = a.issuer(),
+    ))
+    .await;
+    let token = a.token().sign();
+    let cookie = format!("theme=dark; access_token={token}; lang=en");
+    let (status, _, seen) = get_body(proxy, "/private", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    assert!(seen.contains("cookie: theme=dark; lang=en"), "{seen}");
+    let bearer = format!("Bearer {token}");
+    let (status, _, seen) = get_body(proxy, "/bearer", &[("authorization", &bearer)]).await;
+    assert_eq!(status, 200);
+    assert!(seen.contains("authorization: -"), "{seen}");
 }
 
 #[tokio::test]
