@@ -245,7 +245,10 @@ pub struct ServerConfig {
     /// connections are closed and HTTP/2 ones sent GOAWAY. Default 75.
     pub idle_timeout_secs: u64,
     /// Seconds a write to a client may wait for it to read (the client reads nothing of
-    /// the response); then the connection is closed. Default 60.
+    /// the response); then the connection is closed. On HTTP/2 also the seconds a piece
+    /// of a stream's response (at most 16 KiB) may wait for the client to give it
+    /// flow-control window; then the stream is reset and the upstream's response
+    /// dropped. Default 60.
     pub send_timeout_secs: u64,
     /// HTTP/2: seconds between PING frames the proxy sends when it has heard nothing
     /// from the client. Default 20.

@@ -70,6 +70,7 @@ mod routes;
 mod server;
 mod slots;
 mod sniff;
+mod stream_stall;
 mod trusted;
 mod tunnel;
 mod upgrade;
