@@ -53,6 +53,7 @@ impl Protocols {
         let mut http2 = http2::Builder::new(StreamExecutor::new(limits.send_timeout));
         http2
             .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.h2_max_concurrent_streams)
             .keep_alive_interval(limits.h2_keep_alive_interval)
             .keep_alive_timeout(limits.h2_keep_alive_timeout);
         Self { http1, http2 }

@@ -74,6 +74,7 @@ mod stream_stall;
 mod trusted;
 mod tunnel;
 mod upgrade;
+mod upstream_permits;
 
 pub use config::{
     ForwardAuthConfig, ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError,
