@@ -1,5 +1,6 @@
 //! What one client connection is doing, for its idle and header-read deadlines: requests
-//! in progress, since when it has been idle, when the next request head began.
+//! in progress, since when it has been idle, when the next request head began; and, on
+//! HTTP/2, how each response's body progresses, for its stream's send deadline.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::proxy::ProxyBody;
+use crate::stream_stall::{StreamProgress, next_piece};
 
 /// The protocol a connection speaks, which decides what counts as activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,17 +128,28 @@ impl Drop for RequestGuard {
 }
 
 /// A response body that keeps its request counted until it has been sent or dropped.
+///
+/// On HTTP/2 it also tells its stream's [`StreamProgress`] of each poll, and hands data
+/// out in pieces of at most [`PIECE`](crate::stream_stall::PIECE) bytes, so that a
+/// client taking less than that within the send timeout has its stream reset.
 #[derive(Debug)]
 pub(crate) struct TrackedBody {
     body: ProxyBody,
+    /// HTTP/2: the stream's progress; `None` on HTTP/1.1.
+    progress: Option<Arc<StreamProgress>>,
+    /// The part of the last data frame not handed out yet.
+    rest: Bytes,
     _guard: RequestGuard,
 }
 
 impl TrackedBody {
-    /// `body`, counting its request as in progress until it ends.
+    /// `body`, counting its request as in progress until it ends. Created inside an
+    /// HTTP/2 stream's task, it reports to that stream's progress.
     pub(crate) fn new(body: ProxyBody, guard: RequestGuard) -> Self {
         Self {
             body,
+            progress: StreamProgress::current(),
+            rest: Bytes::new(),
             _guard: guard,
         }
     }
@@ -150,21 +163,52 @@ impl Body for TrackedBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+        let this = self.get_mut();
+        let Some(progress) = &this.progress else {
+            return Pin::new(&mut this.body).poll_frame(cx);
+        };
+        let frame = if this.rest.is_empty() {
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(mut data) => {
+                        let piece = next_piece(&mut data);
+                        this.rest = data;
+                        Poll::Ready(Some(Ok(Frame::data(piece))))
+                    }
+                    Err(other) => Poll::Ready(Some(Ok(other))),
+                },
+                other => other,
+            }
+        } else {
+            Poll::Ready(Some(Ok(Frame::data(next_piece(&mut this.rest)))))
+        };
+        progress.polled(matches!(frame, Poll::Ready(Some(Ok(_)))));
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        let mut hint = self.body.size_hint();
+        let rest = self.rest.len() as u64;
+        if rest > 0 {
+            if let Some(upper) = hint.upper() {
+                hint.set_upper(upper.saturating_add(rest));
+            }
+            hint.set_lower(hint.lower().saturating_add(rest));
+        }
+        hint
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::{BodyExt, Full};
+
     use super::*;
+    use crate::stream_stall::{PIECE, Watched};
 
     const IDLE: Duration = Duration::from_secs(75);
     const HEAD: Duration = Duration::from_secs(30);
@@ -243,5 +287,41 @@ mod tests {
             Some(Instant::now()),
             "idle from the last stream's end"
         );
+    }
+
+    #[tokio::test]
+    async fn on_http2_a_large_frame_is_handed_out_in_pieces_and_arrives_whole() {
+        let data: Vec<u8> = (0..PIECE * 2 + 100).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let (told, pieces) = tokio::sync::oneshot::channel();
+        let stream = async move {
+            let body = Full::new(Bytes::from(data))
+                .map_err(|never| match never {})
+                .boxed();
+            let guard = Activity::new(Protocol::Http2).request_started();
+            let mut tracked = TrackedBody::new(body, guard);
+            assert!(tracked.progress.is_some(), "inside an HTTP/2 stream's task");
+            let mut pieces = Vec::new();
+            while let Some(frame) = tracked.frame().await {
+                pieces.push(frame.expect("frame").into_data().expect("data"));
+            }
+            assert!(tracked.is_end_stream());
+            let _ = told.send(pieces);
+        };
+        tokio::spawn(Watched::new(stream, Duration::from_secs(60)));
+        let pieces = pieces.await.expect("the body was read");
+        let sizes: Vec<usize> = pieces.iter().map(Bytes::len).collect();
+        assert_eq!(sizes, [PIECE, PIECE, 100]);
+        assert_eq!(pieces.concat(), expected);
+    }
+
+    #[tokio::test]
+    async fn on_http1_frames_pass_as_they_are() {
+        let body = Full::new(Bytes::from(vec![b'x'; PIECE * 2]))
+            .map_err(|never| match never {})
+            .boxed();
+        let mut tracked = TrackedBody::new(body, Activity::new(Protocol::Http1).request_started());
+        let frame = tracked.frame().await.expect("a frame").expect("data");
+        assert_eq!(frame.into_data().expect("data").len(), PIECE * 2);
     }
 }

@@ -245,7 +245,10 @@ pub struct ServerConfig {
     /// connections are closed and HTTP/2 ones sent GOAWAY. Default 75.
     pub idle_timeout_secs: u64,
     /// Seconds a write to a client may wait for it to read (the client reads nothing of
-    /// the response); then the connection is closed. Default 60.
+    /// the response); then the connection is closed. On HTTP/2 also the seconds a piece
+    /// of a stream's response (at most 16 KiB) may wait for the client to give it
+    /// flow-control window; then the stream is reset and the upstream's response
+    /// dropped. Default 60.
     pub send_timeout_secs: u64,
     /// HTTP/2: seconds between PING frames the proxy sends when it has heard nothing
     /// from the client. Default 20.
@@ -253,6 +256,18 @@ pub struct ServerConfig {
     /// HTTP/2: seconds to wait for a PING's acknowledgement; then the connection is
     /// closed. Default 20.
     pub h2_keep_alive_timeout_secs: u64,
+    /// HTTP/2: streams a client may have open at once on one connection (announced in
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`). Default 100, at least 1.
+    pub h2_max_concurrent_streams: u32,
+    /// Requests forwarded and not yet answered completely, in all (each holds a
+    /// connection to its upstream; a WebSocket tunnel counts until it closes). More are
+    /// answered 503 with `Retry-After`. Default: `max_connections` (as configured or
+    /// derived), at least 1.
+    pub max_upstream_requests: Option<u32>,
+    /// Of those, from one client address (IPv6: one /64 network); HTTP/2 lets one
+    /// connection carry many. More are answered 503 with `Retry-After`. Peers in
+    /// `[forwarding] trusted_proxies` are exempt. 0: no per-address limit. Default 256.
+    pub max_upstream_requests_per_ip: u32,
     /// On SIGTERM or ctrl-c: seconds that requests in progress get to finish after the
     /// listener is closed; then the remaining connections are cut. Default 20.
     pub drain_timeout_secs: u64,
@@ -269,6 +284,9 @@ impl Default for ServerConfig {
             send_timeout_secs: 60,
             h2_keep_alive_interval_secs: 20,
             h2_keep_alive_timeout_secs: 20,
+            h2_max_concurrent_streams: 100,
+            max_upstream_requests: None,
+            max_upstream_requests_per_ip: 256,
             drain_timeout_secs: 20,
         }
     }

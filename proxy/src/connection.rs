@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -21,6 +21,7 @@ use crate::limits::ServerLimits;
 use crate::proxy::Proxy;
 use crate::slots::Slot;
 use crate::sniff::sniff;
+use crate::stream_stall::StreamExecutor;
 
 /// What the server asks of its connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,7 +38,7 @@ pub(crate) enum ServerPhase {
 #[derive(Debug)]
 pub(crate) struct Protocols {
     http1: http1::Builder,
-    http2: http2::Builder<TokioExecutor>,
+    http2: http2::Builder<StreamExecutor>,
 }
 
 impl Protocols {
@@ -48,9 +49,11 @@ impl Protocols {
         http1
             .timer(TokioTimer::new())
             .header_read_timeout(limits.idle_timeout + limits.header_read_timeout);
-        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        // Each stream runs as its own task under the send timeout (see `stream_stall`).
+        let mut http2 = http2::Builder::new(StreamExecutor::new(limits.send_timeout));
         http2
             .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.h2_max_concurrent_streams)
             .keep_alive_interval(limits.h2_keep_alive_interval)
             .keep_alive_timeout(limits.h2_keep_alive_timeout);
         Self { http1, http2 }

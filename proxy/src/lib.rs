@@ -33,8 +33,10 @@
 //!   `forwardAuth`, the proxy answers a subrequest describing the original request with
 //!   the same decision, and the identity headers to copy to the upstream.
 //! - Connections are bounded ([`ServerLimits`], `[server]`): a total and a per-address
-//!   limit, first-byte, header-read, idle and send timeouts, HTTP/2 keep-alive PINGs;
-//!   [`serve_with_shutdown`] drains requests in progress when told to stop.
+//!   limit, first-byte, header-read, idle and send timeouts (HTTP/2: per stream too),
+//!   HTTP/2 keep-alive PINGs and a stream limit; requests in flight to upstreams are
+//!   bounded in all and per address (503 beyond); [`serve_with_shutdown`] drains
+//!   requests in progress when told to stop.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -71,9 +73,11 @@ mod routes;
 mod server;
 mod slots;
 mod sniff;
+mod stream_stall;
 mod trusted;
 mod tunnel;
 mod upgrade;
+mod upstream_permits;
 
 pub use config::{
     ForwardAuthConfig, ForwardingConfig, IssuerConfig, ProxyConfig, ProxyConfigError,

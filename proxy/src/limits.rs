@@ -31,6 +31,7 @@ pub struct ServerLimits {
     pub(crate) send_timeout: Duration,
     pub(crate) h2_keep_alive_interval: Duration,
     pub(crate) h2_keep_alive_timeout: Duration,
+    pub(crate) h2_max_concurrent_streams: u32,
     pub(crate) drain_timeout: Duration,
 }
 
@@ -64,12 +65,15 @@ impl ServerLimits {
                     "max_connections must be at least 1".into(),
                 ));
             }
-            Some(max) => {
-                warn_if_beyond_open_files(max);
-                max
-            }
+            Some(max) => max,
             None => default_max_connections(),
         };
+        if server.max_connections.is_some() || server.max_upstream_requests.is_some() {
+            warn_if_beyond_open_files(
+                max_connections,
+                server.max_upstream_requests.unwrap_or(max_connections),
+            );
+        }
         Ok(Self {
             max_connections,
             max_connections_per_ip: server.max_connections_per_ip,
@@ -89,6 +93,14 @@ impl ServerLimits {
                 "h2_keep_alive_timeout_secs",
                 server.h2_keep_alive_timeout_secs,
             )?,
+            h2_max_concurrent_streams: match server.h2_max_concurrent_streams {
+                0 => {
+                    return Err(ProxyConfigError::Server(
+                        "h2_max_concurrent_streams must be at least 1".into(),
+                    ));
+                }
+                streams => streams,
+            },
             drain_timeout: seconds("drain_timeout_secs", server.drain_timeout_secs)?,
         })
     }
@@ -104,17 +116,19 @@ impl ServerLimits {
     }
 }
 
-/// A configured limit the open-file limit cannot hold shows up as failed accepts and
-/// upstream connections, so say so at startup.
-fn warn_if_beyond_open_files(max: u32) {
+/// Configured limits the open-file limit cannot hold show up as failed accepts and
+/// upstream connections, so say so at startup: each client connection takes a
+/// descriptor, and each request in flight one more to its upstream.
+fn warn_if_beyond_open_files(max_connections: u32, max_upstream_requests: u32) {
     if let Some(limit) = open_files_limit()
-        && u64::from(max).saturating_mul(2) > limit
+        && u64::from(max_connections) + u64::from(max_upstream_requests) > limit
     {
         tracing::warn!(
             target: "scopegate::proxy",
-            max_connections = max,
+            max_connections,
+            max_upstream_requests,
             open_files_limit = limit,
-            "max_connections needs up to two descriptors each; raise the open-file limit (ulimit -n)"
+            "max_connections and max_upstream_requests need a descriptor each; raise the open-file limit (ulimit -n)"
         );
     }
 }
@@ -138,6 +152,7 @@ mod tests {
         assert_eq!(limits.send_timeout, Duration::from_secs(60));
         assert_eq!(limits.h2_keep_alive_interval, Duration::from_secs(20));
         assert_eq!(limits.h2_keep_alive_timeout, Duration::from_secs(20));
+        assert_eq!(limits.h2_max_concurrent_streams, 100);
         assert_eq!(limits.drain_timeout, Duration::from_secs(20));
     }
 
@@ -163,6 +178,7 @@ mod tests {
             "send_timeout_secs",
             "h2_keep_alive_interval_secs",
             "h2_keep_alive_timeout_secs",
+            "h2_max_concurrent_streams",
             "drain_timeout_secs",
         ] {
             let error = limits(&format!("[server]\n{key} = 0\n")).expect_err(key);

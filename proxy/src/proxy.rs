@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HOST, HeaderValue};
+use http::header::{CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -29,6 +29,7 @@ use crate::routes::Routes;
 use crate::trusted::TrustedProxies;
 use crate::tunnel::{TunnelLimits, relay};
 use crate::upgrade::{WEBSOCKET, websocket_accepted, websocket_requested};
+use crate::upstream_permits::{PermittedBody, UpstreamPermit, UpstreamPermits};
 
 /// The body of every response the proxy sends: the upstream's, streamed, or its own.
 pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
@@ -51,6 +52,7 @@ struct Inner {
     upstream_timeout: Duration,
     forward_auth: Option<ForwardAuth>,
     tunnel_idle_timeout: Duration,
+    upstream_permits: UpstreamPermits,
 }
 
 impl Proxy {
@@ -95,6 +97,7 @@ impl Proxy {
             upstream_timeout: Duration::from_secs(forwarding.upstream_timeout_secs),
             forward_auth,
             tunnel_idle_timeout: Duration::from_secs(forwarding.tunnel_idle_timeout_secs),
+            upstream_permits: UpstreamPermits::new(&config.server, config.trusted_proxies()?)?,
         })))
     }
 
@@ -200,6 +203,10 @@ impl Proxy {
             inner.headers.forwards_authorization(),
         );
         join_cookies(request.headers_mut());
+        // Held until the response has been passed on (or the tunnel closed).
+        let Some(permit) = inner.upstream_permits.try_acquire(peer.ip()) else {
+            return too_many_in_flight();
+        };
         let body_failure = BodyFailure::default();
         let request = request.map(|body| ClientBody::new(body, &body_failure));
 
@@ -238,7 +245,7 @@ impl Proxy {
                 Some(client_upgrade) => {
                     let expires_at = token.as_ref().map(VerifiedToken::expires_at);
                     let limits = TunnelLimits::new(inner.tunnel_idle_timeout, expires_at);
-                    tunnel(response, client_upgrade, limits)
+                    tunnel(response, client_upgrade, limits, permit)
                 }
                 None => own_response(
                     StatusCode::BAD_GATEWAY,
@@ -248,7 +255,7 @@ impl Proxy {
             };
         }
         remove_hop_by_hop(response.headers_mut());
-        response.map(BodyExt::boxed)
+        response.map(|body| PermittedBody::new(body, permit).boxed())
     }
 }
 
@@ -275,14 +282,17 @@ fn upstream_uri(upstream: &Uri, target: &str) -> Result<Uri, http::Error> {
 }
 
 /// Answers the upgrade with the upstream's 101 and copies bytes both ways once both
-/// sides have switched, within `limits` (the token's expiry, the idle time).
+/// sides have switched, within `limits` (the token's expiry, the idle time); `permit` is
+/// held until the tunnel closes.
 fn tunnel(
     mut response: Response<Incoming>,
     client: hyper::upgrade::OnUpgrade,
     limits: TunnelLimits,
+    permit: UpstreamPermit,
 ) -> Response<ProxyBody> {
     let upstream = hyper::upgrade::on(&mut response);
     tokio::spawn(async move {
+        let _permit = permit;
         let (Ok(client), Ok(upstream)) = (client.await, upstream.await) else {
             return;
         };
@@ -296,6 +306,20 @@ fn empty() -> ProxyBody {
     Full::new(Bytes::new())
         .map_err(|never| match never {})
         .boxed()
+}
+
+/// The 503 for a request over `max_upstream_requests` or its address's
+/// `max_upstream_requests_per_ip`.
+fn too_many_in_flight() -> Response<ProxyBody> {
+    let mut response = own_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "Too many requests are in progress; retry later",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// The RFC 6750 answer for a refusal.

@@ -55,6 +55,9 @@ pub async fn serve(listener: TcpListener, proxy: Proxy) {
 ///   within the header-read timeout of its first byte, a connection idle for the idle
 ///   timeout (HTTP/2: no open stream; sent GOAWAY), a client that reads nothing of a
 ///   response for the send timeout, and an HTTP/2 client that does not answer a PING.
+///   An HTTP/2 stream whose client takes none of its response for the send timeout (it
+///   gives the stream no flow-control window) is reset, and the upstream's response
+///   dropped; at most `h2_max_concurrent_streams` streams are open per connection.
 /// - When `shutdown` completes the listener is closed (new connections are refused),
 ///   every connection is asked to close after the request in progress (HTTP/1.1) or
 ///   sent GOAWAY (HTTP/2), and this returns once all are closed or the drain timeout

@@ -129,7 +129,7 @@ impl Drop for Slot {
 
 /// What counts as one client address: an IPv4 address (IPv4-mapped IPv6 included), or
 /// an IPv6 /64 network, since one host commonly holds a whole /64.
-fn address_key(peer: IpAddr) -> IpAddr {
+pub(crate) fn address_key(peer: IpAddr) -> IpAddr {
     match peer.to_canonical() {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
