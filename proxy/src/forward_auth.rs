@@ -205,7 +205,11 @@ impl ForwardAuth {
         }
         let proxy_only = headers.keys().any(|name| {
             let name = comparable(name.as_str());
-            self.headers.identity.contains(&name) || OVERRIDES.contains(&name.as_str())
+            self.headers
+                .identity
+                .iter()
+                .any(|identity| *identity == name)
+                || OVERRIDES.contains(&name.as_ref())
         });
         if proxy_only {
             return Err(Rejection::ProxyOnlyHeader);

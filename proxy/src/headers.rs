@@ -5,6 +5,7 @@
 //! Every name is compared as upstreams in other languages may read it: in any case and
 //! with `_` for `-` (CGI, WSGI, PHP and Rack read both as `HTTP_X_FORWARDED_HOST`).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::net::IpAddr;
 
@@ -103,13 +104,21 @@ pub struct Origin {
 /// A header name as upstreams in other languages may read it: lower case, with `_` and
 /// `.` as `-` (CGI, WSGI, PHP and Rack map `x_auth_subject` to `HTTP_X_AUTH_SUBJECT`,
 /// and PHP maps `x-auth.subject` there too).
-pub(crate) fn comparable(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'_' | b'.' => '-',
-            _ => char::from(b.to_ascii_lowercase()),
-        })
-        .collect()
+pub(crate) fn comparable(name: &str) -> Cow<'_, str> {
+    if !name
+        .bytes()
+        .any(|b| b == b'_' || b == b'.' || b.is_ascii_uppercase())
+    {
+        return Cow::Borrowed(name);
+    }
+    Cow::Owned(
+        name.bytes()
+            .map(|b| match b {
+                b'_' | b'.' => '-',
+                _ => char::from(b.to_ascii_lowercase()),
+            })
+            .collect(),
+    )
 }
 
 impl HeaderPolicy {
@@ -127,7 +136,7 @@ impl HeaderPolicy {
         let identity = [subject, scopes, client_id]
             .into_iter()
             .chain(strip.iter().map(String::as_str))
-            .map(|n| name(n).map(|h| comparable(h.as_str())))
+            .map(|n| name(n).map(|h| comparable(h.as_str()).into_owned()))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             subject: name(subject)?,
@@ -169,8 +178,9 @@ impl HeaderPolicy {
     ) {
         remove_hop_by_hop(headers);
         let host = headers.remove(HOST);
-        let names: Vec<HeaderName> = headers.keys().cloned().collect();
-        for name in names {
+        // Collect only what goes (usually nothing): no copy of every name per request.
+        let mut removed: Vec<HeaderName> = Vec::new();
+        for name in headers.keys() {
             let comparable = comparable(name.as_str());
             // A trusted proxy vouches for its own spelling only: `x_forwarded_for`
             // passed through it is the client's, and reaches CGI-style upstreams as
@@ -180,14 +190,17 @@ impl HeaderPolicy {
             // `transfer_encoding` or `content_length` reach CGI-style upstreams as
             // framing headers (`HTTP_TRANSFER_ENCODING`) the proxy did not frame by.
             let framing = underscored
-                && (HOP_BY_HOP.contains(&comparable.as_str()) || comparable == "content-length");
-            if self.identity.contains(&comparable)
-                || OVERRIDES.contains(&comparable.as_str())
+                && (HOP_BY_HOP.contains(&comparable.as_ref()) || comparable == "content-length");
+            if self.identity.iter().any(|identity| *identity == comparable)
+                || OVERRIDES.contains(&comparable.as_ref())
                 || framing
                 || (!vouched && is_client_fact(&comparable))
             {
-                headers.remove(&name);
+                removed.push(name.clone());
             }
+        }
+        for name in removed {
+            headers.remove(&name);
         }
         self.set_forwarded(headers, origin, host);
         if let Some(protocol) = upgrade {

@@ -19,8 +19,30 @@ struct Args {
     config: PathBuf,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    match runtime() {
+        Ok(runtime) => runtime.block_on(async_main()),
+        Err(error) => {
+            eprintln!("scopegate-proxy: cannot start the runtime: {error}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// One thread when the process may run on one CPU (a container limited to one, or
+/// pinned with taskset): no work-stealing and no cross-thread wake-ups on the hot
+/// path. Otherwise one worker per CPU.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut builder = if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build()
+}
+
+async fn async_main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
