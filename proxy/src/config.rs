@@ -146,13 +146,19 @@ pub struct ForwardingConfig {
     pub scopes_header: String,
     /// Header carrying the client id (`azp` or `client_id`; default `x-auth-client-id`).
     pub client_id_header: String,
+    /// Header carrying the token's `iss` (default `x-auth-issuer`): with several issuers,
+    /// `sub` alone does not say whose user is calling. Empty: not sent (client copies
+    /// are still removed under the default name).
+    pub issuer_header: String,
     /// More headers the upstream trusts as identity: removed from every client request.
     pub strip_headers: Vec<String>,
     /// Addresses (`10.0.0.7`) or networks (`10.0.0.0/8`) of proxies in front of this
     /// one whose `X-Forwarded-*` and `Forwarded` headers are kept; from anyone else they
     /// are replaced.
     pub trusted_proxies: Vec<String>,
-    /// Whether the `Authorization` header is passed to the upstream (default `true`).
+    /// Whether the verified credentials are passed to the upstream (default `true`): the
+    /// `Authorization` header on routes that read the token from it alone, a route's
+    /// token header and token cookie. `false` withholds all of them.
     pub forward_authorization: bool,
     /// Seconds to wait for the upstream's response headers (default 30); then 504.
     pub upstream_timeout_secs: u64,
@@ -171,6 +177,7 @@ impl Default for ForwardingConfig {
             subject_header: "x-auth-subject".into(),
             scopes_header: "x-auth-scopes".into(),
             client_id_header: "x-auth-client-id".into(),
+            issuer_header: "x-auth-issuer".into(),
             strip_headers: Vec::new(),
             trusted_proxies: Vec::new(),
             forward_authorization: true,

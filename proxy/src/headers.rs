@@ -90,6 +90,8 @@ pub struct HeaderPolicy {
     pub(crate) forward_authorization: bool,
     /// Sent as `X-Forwarded-Host` instead of the client's `Host`.
     pub(crate) public_host: Option<HeaderValue>,
+    /// Carries the token's `iss`, when set.
+    pub(crate) issuer: Option<HeaderName>,
 }
 
 /// What the upstream may know of the request's origin.
@@ -145,7 +147,24 @@ impl HeaderPolicy {
             identity,
             forward_authorization,
             public_host: None,
+            issuer: None,
         })
+    }
+
+    /// Sends the token's `iss` in the header `name` (removed from clients' requests in
+    /// every spelling, like the other identity headers); `""`: not sent, while
+    /// `x-auth-issuer` is still removed from clients.
+    pub fn with_issuer_header(mut self, name: &str) -> Result<Self, String> {
+        let spelled = if name.is_empty() {
+            "x-auth-issuer"
+        } else {
+            name
+        };
+        let header = HeaderName::from_bytes(spelled.as_bytes())
+            .map_err(|_| format!("`{name}` is not a header name"))?;
+        self.identity.push(comparable(header.as_str()).into_owned());
+        self.issuer = (!name.is_empty()).then_some(header);
+        Ok(self)
     }
 
     /// Sends `host` (`api.example.com`, `api.example.com:8443`) as `X-Forwarded-Host`,
@@ -221,6 +240,9 @@ impl HeaderPolicy {
         headers.insert(self.scopes.clone(), encoded(&token.scopes().to_string()));
         if let Some(client_id) = token.client_id() {
             headers.insert(self.client_id.clone(), encoded(client_id));
+        }
+        if let Some(issuer) = &self.issuer {
+            headers.insert(issuer.clone(), encoded(token.issuer()));
         }
     }
 
@@ -526,6 +548,23 @@ mod tests {
             names,
             ["authorization", "x-forwarded-for", "x-forwarded-proto"]
         );
+    }
+
+    #[test]
+    fn the_issuer_header_is_the_proxys_own() {
+        let issuing = policy().with_issuer_header("x-auth-issuer").expect("name");
+        let mut headers = request(&[
+            ("X-Auth.Issuer", "https://forged.example/"),
+            ("x_auth_issuer", "x"),
+        ]);
+        issuing.request_headers(&mut headers, UNTRUSTED, None, None);
+        assert!(!headers.keys().any(|name| name.as_str().contains("issuer")));
+        // Off: not sent, yet the default name is still removed from clients.
+        let off = policy().with_issuer_header("").expect("off");
+        assert!(off.issuer.is_none());
+        let mut headers = request(&[("x-auth-issuer", "https://forged.example/")]);
+        off.request_headers(&mut headers, UNTRUSTED, None, None);
+        assert!(!headers.contains_key("x-auth-issuer"));
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl Proxy {
             &forwarding.strip_headers,
             forwarding.forward_authorization,
         )
+        .and_then(|policy| policy.with_issuer_header(&forwarding.issuer_header))
         .map_err(ProxyConfigError::Forwarding)?;
         if let Some(host) = &forwarding.public_host {
             headers = headers

@@ -38,9 +38,10 @@ async fn upstream() -> (SocketAddr, Arc<AtomicUsize>) {
             }
         };
         let answer = format!(
-            "authorization: {}\ncookie: {}",
+            "authorization: {}\ncookie: {}\nissuer: {}\n",
             seen("authorization"),
-            seen("cookie")
+            seen("cookie"),
+            seen("x-auth-issuer")
         );
         async move { answer }
     });
@@ -114,13 +115,27 @@ async fn issuers_and_their_aliases_come_from_the_toml() {
     ))
     .await;
     let bearer = |token: String| format!("Bearer {token}");
-    for (name, token) in [
-        ("A", a.token().sign()),
-        ("A's alias", a.token().claim("iss", ALIAS).sign()),
-        ("B", b.token().sign()),
+    // The upstream learns whose user is calling: `sub` alone may be equal across issuers.
+    for (name, token, iss) in [
+        ("A", a.token().sign(), a.issuer().to_owned()),
+        (
+            "A's alias",
+            a.token().claim("iss", ALIAS).sign(),
+            ALIAS.to_owned(),
+        ),
+        ("B", b.token().sign(), b.issuer().to_owned()),
     ] {
-        let (status, _) = get(proxy, "/private", &[("authorization", &bearer(token))]).await;
+        let (status, _, seen) = get_body(
+            proxy,
+            "/private",
+            &[
+                ("authorization", &bearer(token)),
+                ("x_auth_issuer", "https://forged.example/"),
+            ],
+        )
+        .await;
         assert_eq!(status, 200, "{name}");
+        assert!(seen.contains(&format!("issuer: {iss}\n")), "{name}: {seen}");
     }
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     for (name, token) in [
