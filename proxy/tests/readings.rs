@@ -3,19 +3,18 @@
 //! exactly the bytes the proxy sent it, so each test shows what reached the upstream,
 //! or that nothing did.
 
+mod support;
+
+use support::{ProxyBinary, RETAIL};
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use scopegate_dev_issuer::{DevIssuer, Tenant, TokenRequest};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::Child;
 
-const RETAIL: &str = "https://retail.example/api";
 /// Upper bound for anything a test waits for.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -172,57 +171,9 @@ fn header_lines(request: &str) -> Vec<(String, String)> {
 // The proxy binary
 // ---------------------------------------------------------------------------------
 
-/// The `scopegate-proxy` binary, running with a configuration in a temporary directory.
-struct Binary {
-    addr: SocketAddr,
-    _child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Starts the binary with `config` (its `listen` is set here) and waits until it listens.
-async fn spawn_proxy(config: &str) -> Binary {
-    static STARTED: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-readings-{}-{}",
-        std::process::id(),
-        STARTED.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("proxy.toml");
-    std::fs::write(&path, format!("listen = \"127.0.0.1:0\"\n{config}")).expect("config");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate-proxy"))
-        .arg("--config")
-        .arg(&path)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let listening = async {
-        while let Some(line) = lines.next_line().await.expect("line") {
-            if let Some(url) = line.strip_prefix("scopegate-proxy listening on http://") {
-                return url.parse::<SocketAddr>().expect("address");
-            }
-        }
-        panic!("the proxy exited before listening");
-    };
-    let addr = tokio::time::timeout(PATIENCE, listening)
-        .await
-        .expect("the proxy starts");
-    // Keep reading so the proxy never writes to a closed pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Binary {
-        addr,
-        _child: child,
-        dir,
-    }
+/// Starts the binary with `config` and waits until it listens.
+async fn spawn_proxy(config: &str) -> ProxyBinary {
+    ProxyBinary::start(config, "error").await
 }
 
 /// The dev issuer, the recording upstream and the binary in front of it with these
@@ -231,7 +182,7 @@ async fn spawn_proxy(config: &str) -> Binary {
 struct Setup {
     issuer: DevIssuer,
     upstream: Recorder,
-    proxy: Binary,
+    proxy: ProxyBinary,
 }
 
 async fn setup(forwarding: &str) -> Setup {

@@ -4,9 +4,12 @@
 //! progress. The upstream on 127.0.0.1 records what reaches it. Configured timeouts are
 //! 1–2 s, and every wait is bounded.
 
+mod support;
+
+use support::{ProxyBinary, RETAIL};
+
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -18,12 +21,10 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use scopegate_dev_issuer::{DevIssuer, Tenant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::process::Child;
 use tokio::sync::{Notify, mpsc};
 
-const RETAIL: &str = "https://retail.example/api";
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The longest any test waits for something that should happen within its 1–2 s
 /// configured timeouts.
@@ -112,76 +113,10 @@ impl hyper::body::Body for Endless {
     }
 }
 
-/// The binary, running with `server` as its `[server]` section and one public route to
-/// the upstream; stdout is drained so its logs never block it.
-struct Binary {
-    child: Child,
-    addr: SocketAddr,
-    _issuer: DevIssuer,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+type Binary = ProxyBinary;
 
 async fn start_binary(upstream: &Upstream, server: &str) -> Binary {
-    let issuer = DevIssuer::start(Tenant::built_in())
-        .await
-        .expect("dev issuer");
-    let config = format!(
-        r#"
-        listen = "127.0.0.1:0"
-        [issuer]
-        url = "{issuer}"
-        audience = "{RETAIL}"
-        [server]
-        {server}
-        [[route]]
-        prefix = "/"
-        upstream = "http://{upstream}"
-        public = true
-        "#,
-        issuer = issuer.issuer(),
-        upstream = upstream.addr,
-    );
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-proxy-resources-{}-{}",
-        std::process::id(),
-        upstream.addr.port()
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("proxy.toml");
-    std::fs::write(&path, config).expect("write config");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate-proxy"))
-        .arg("--config")
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let listening = async {
-        while let Some(line) = lines.next_line().await.expect("line") {
-            if let Some(addr) = line.strip_prefix("scopegate-proxy listening on http://") {
-                return addr.parse::<SocketAddr>().expect("address");
-            }
-        }
-        panic!("the proxy exited before listening");
-    };
-    let addr = tokio::time::timeout(BOUND, listening)
-        .await
-        .expect("the proxy starts");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Binary {
-        child,
-        addr,
-        _issuer: issuer,
-        dir,
-    }
+    ProxyBinary::public_route(upstream.addr, server).await
 }
 
 impl Binary {

@@ -5,19 +5,19 @@
 //! each request and when its connection is closed. Configured timeouts are 1 s, and
 //! every wait is bounded.
 
+mod support;
+
+use support::ProxyBinary;
+
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use scopegate_dev_issuer::{DevIssuer, Tenant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::process::Child;
 use tokio::sync::{mpsc, watch};
 
-const RETAIL: &str = "https://retail.example/api";
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// The longest any test waits for something that should happen within its 1 s
 /// configured timeouts.
@@ -131,82 +131,18 @@ async fn serve_upstream(
     }
 }
 
-/// The binary with `server` as its `[server]` section and one public route to the
-/// upstream; stdout is drained so its logs never block it.
-struct Binary {
-    _child: Child,
-    addr: SocketAddr,
-    _issuer: DevIssuer,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn start_binary(upstream: &Upstream, server: &str) -> Binary {
-    let issuer = DevIssuer::start(Tenant::built_in())
-        .await
-        .expect("dev issuer");
-    let config = format!(
-        r#"
-        listen = "127.0.0.1:0"
-        [issuer]
-        url = "{issuer}"
-        audience = "{RETAIL}"
-        [server]
-        {server}
-        [[route]]
-        prefix = "/"
-        upstream = "http://{upstream}"
-        public = true
-        "#,
-        issuer = issuer.issuer(),
-        upstream = upstream.addr,
-    );
-    let dir = std::env::temp_dir().join(format!(
-        "scopegate-proxy-stalls-{}-{}",
-        std::process::id(),
-        upstream.addr.port()
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("proxy.toml");
-    std::fs::write(&path, config).expect("write config");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate-proxy"))
-        .arg("--config")
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let listening = async {
-        while let Some(line) = lines.next_line().await.expect("line") {
-            if let Some(addr) = line.strip_prefix("scopegate-proxy listening on http://") {
-                return addr.parse::<SocketAddr>().expect("address");
-            }
-        }
-        panic!("the proxy exited before listening");
-    };
-    let addr = tokio::time::timeout(BOUND, listening)
-        .await
-        .expect("the proxy starts");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Binary {
-        _child: child,
-        addr,
-        _issuer: issuer,
-        dir,
-    }
+async fn start_binary(upstream: &Upstream, server: &str) -> ProxyBinary {
+    ProxyBinary::public_route(upstream.addr, server).await
 }
 
 /// An HTTP/2 client (h2, which answers PINGs and SETTINGS) on a connection from
 /// `local` to the proxy, announcing `window` as every stream's initial flow-control
 /// window.
-async fn h2_client(proxy: &Binary, local: &str, window: u32) -> h2::client::SendRequest<Bytes> {
+async fn h2_client(
+    proxy: &ProxyBinary,
+    local: &str,
+    window: u32,
+) -> h2::client::SendRequest<Bytes> {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(format!("{local}:0").parse().expect("local address"))
@@ -353,7 +289,7 @@ async fn one_address_cannot_hold_more_upstream_requests_than_its_share() {
 }
 
 /// The server's `SETTINGS_MAX_CONCURRENT_STREAMS`, from its first SETTINGS frame.
-async fn announced_max_streams(proxy: &Binary) -> Option<u32> {
+async fn announced_max_streams(proxy: &ProxyBinary) -> Option<u32> {
     let mut stream = TcpStream::connect(proxy.addr).await.expect("connect");
     stream.write_all(PREFACE).await.expect("preface");
     stream
