@@ -86,12 +86,17 @@ run() { # kind round
   start "$1"
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$TARGET/" && break; sleep 0.1; done
   TOKENS="$DIR/same.txt" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -s tokens.lua "http://127.0.0.1:$TARGET" >/dev/null
-  rps=$(TOKENS="$DIR/same.txt" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s tokens.lua "http://127.0.0.1:$TARGET" | awk '/Requests\/sec/ {print $2}')
+  local out p99
+  out=$(TOKENS="$DIR/same.txt" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s tokens.lua "http://127.0.0.1:$TARGET")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  # p99 in milliseconds (wrk prints us, ms or s).
+  p99=$(awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v);
+        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }' <<<"$out")
   if [[ -n $SERVER ]]; then kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; fi
-  echo "$1,$2,$rps"
+  echo "$1,$2,$rps,$p99"
 }
 
-echo "server,round,requests_per_sec" | tee "$DIR/results.csv"
+echo "server,round,requests_per_sec,p99_ms" | tee "$DIR/results.csv"
 for round in $(seq "$ROUNDS"); do
   for kind in $KINDS; do run "$kind" "$round" | tee -a "$DIR/results.csv"; done
 done
@@ -100,8 +105,10 @@ python3 - "$DIR/results.csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 mean = {}
+p99 = {}
 for r in rows:
     mean.setdefault(r["server"], []).append(float(r["requests_per_sec"]))
+    p99.setdefault(r["server"], []).append(float(r["p99_ms"] or "nan"))
 mean = {k: statistics.mean(v) for k, v in mean.items()}
 direct, proxy, axum = mean["direct"], mean["proxy"], mean["axum"]
 print(f"direct upstream {direct:.0f} req/s")
@@ -110,4 +117,6 @@ print(f"axum example {axum:.0f} req/s: {axum/direct:.2f}x direct")
 if "nginx" in mean:
     nginx = mean["nginx"]
     print(f"nginx proxy_pass (no token check) {nginx:.0f} req/s: {nginx/direct:.2f}x direct; the proxy is {proxy/nginx:.2f}x nginx")
+for server, values in p99.items():
+    print(f"p99 {server}: {statistics.mean(values):.2f} ms (mean over rounds)")
 PY
