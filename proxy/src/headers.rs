@@ -284,17 +284,36 @@ impl HeaderPolicy {
     }
 }
 
+/// [`HOP_BY_HOP`] as header names, so removing them hashes and does not parse.
+static HOP_BY_HOP_NAMES: [HeaderName; 10] = [
+    HeaderName::from_static("connection"),
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    HeaderName::from_static("te"),
+    HeaderName::from_static("trailer"),
+    HeaderName::from_static("transfer-encoding"),
+    HeaderName::from_static("upgrade"),
+    HeaderName::from_static("proxy-authorization"),
+    HeaderName::from_static("proxy-authenticate"),
+    HeaderName::from_static("http2-settings"),
+];
+
 /// Removes hop-by-hop headers and every header the `Connection` header names.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<String> = headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect();
-    for name in named.iter().map(String::as_str).chain(HOP_BY_HOP) {
+    if headers.contains_key(CONNECTION) {
+        let named: Vec<String> = headers
+            .get_all(CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|name| name.trim().to_ascii_lowercase())
+            .filter(|name| !name.is_empty())
+            .collect();
+        for name in &named {
+            headers.remove(name.as_str());
+        }
+    }
+    for name in &HOP_BY_HOP_NAMES {
         headers.remove(name);
     }
 }
@@ -302,9 +321,14 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// A claim as a header value: printable ASCII as it is; other bytes and `%`
 /// percent-encoded (UTF-8).
 fn encoded(value: &str) -> HeaderValue {
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'%';
+    if value.bytes().all(plain) {
+        // Nothing to encode: one copy, no per-byte formatting.
+        return HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
+    }
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if (0x20..0x7f).contains(&b) && b != b'%' {
+        if plain(b) {
             out.push(char::from(b));
         } else {
             let _ = write!(out, "%{b:02X}");
@@ -548,6 +572,12 @@ mod tests {
             names,
             ["authorization", "x-forwarded-for", "x-forwarded-proto"]
         );
+    }
+
+    #[test]
+    fn the_hop_by_hop_names_are_the_hop_by_hop_list() {
+        let names: Vec<&str> = HOP_BY_HOP_NAMES.iter().map(HeaderName::as_str).collect();
+        assert_eq!(names, HOP_BY_HOP);
     }
 
     #[test]
