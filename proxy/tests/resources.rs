@@ -119,6 +119,19 @@ async fn start_binary(upstream: &Upstream, server: &str) -> Binary {
     ProxyBinary::public_route(upstream.addr, server).await
 }
 
+/// Sends `GET /slow` (which the upstream holds) through the proxy at `addr` and waits
+/// until the upstream has it: a request in flight.
+async fn slow_request(addr: SocketAddr, upstream: &mut Upstream) -> TcpStream {
+    let mut slow = TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+        .await
+        .expect("write");
+    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
+        .await
+        .expect("the slow request reached the upstream");
+    slow
+}
+
 impl Binary {
     async fn connect(&self) -> TcpStream {
         TcpStream::connect(self.addr).await.expect("connect")
@@ -480,13 +493,7 @@ async fn sigterm_lets_the_request_in_progress_finish_refuses_new_ones_and_exits_
     let mut idle = proxy.connect().await;
     idle.write_all(GET.as_bytes()).await.expect("write");
     read_response(&mut idle).await;
-    let mut slow = proxy.connect().await;
-    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
-        .await
-        .expect("write");
-    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
-        .await
-        .expect("the slow request reached the upstream");
+    let mut slow = slow_request(proxy.addr, &mut upstream).await;
 
     proxy.signal("TERM").await;
     assert!(proxy.refuses_connections().await, "the listener is closed");
@@ -515,13 +522,7 @@ async fn sigterm_lets_the_request_in_progress_finish_refuses_new_ones_and_exits_
 async fn ctrl_c_drains_too_and_the_drain_timeout_bounds_it() {
     let mut upstream = Upstream::start().await;
     let mut proxy = start_binary(&upstream, "drain_timeout_secs = 1").await;
-    let mut slow = proxy.connect().await;
-    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
-        .await
-        .expect("write");
-    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
-        .await
-        .expect("the slow request reached the upstream");
+    let mut slow = slow_request(proxy.addr, &mut upstream).await;
     let start = Instant::now();
     proxy.signal("INT").await;
     // The upstream never answers: the drain timeout ends the wait, the request is cut.
@@ -540,13 +541,7 @@ async fn ctrl_c_drains_too_and_the_drain_timeout_bounds_it() {
 async fn a_second_signal_while_draining_exits_at_once() {
     let mut upstream = Upstream::start().await;
     let mut proxy = start_binary(&upstream, "drain_timeout_secs = 60").await;
-    let mut slow = proxy.connect().await;
-    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
-        .await
-        .expect("write");
-    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
-        .await
-        .expect("the slow request reached the upstream");
+    let _slow = slow_request(proxy.addr, &mut upstream).await;
     proxy.signal("TERM").await;
     assert!(proxy.refuses_connections().await, "draining");
     assert!(
@@ -614,13 +609,7 @@ async fn the_library_reports_how_the_drain_ended() {
     // A request the upstream never answers: cut after the drain timeout.
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let (addr, drained) = serve(stopped).await;
-    let mut slow = TcpStream::connect(addr).await.expect("connect");
-    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
-        .await
-        .expect("write");
-    tokio::time::timeout(BOUND, upstream.slow_arrived.recv())
-        .await
-        .expect("the slow request reached the upstream");
+    let mut slow = slow_request(addr, &mut upstream).await;
     stop.send(()).expect("stop");
     let drained = tokio::time::timeout(BOUND, drained).await;
     assert_eq!(
